@@ -1,0 +1,89 @@
+# SPDX-License-Identifier: GPL-2.0
+# Keel: userspace programs into build/, keel.ko into kmod/, tests through test/run.
+#
+#   make            build every userspace program into build/
+#   make kmod       build kmod/keel.ko against KDIR (the test host kernel's headers)
+#   make check      install what is missing, build, run the test suite
+#   make check-full the longer suites too
+#   make demo       install what is missing, build, boot the demo VM with its console
+#   make deps       install the Debian packages of scripts/packages.txt that are missing
+
+BUILD   ?= build
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+CC      ?= gcc
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Werror -Wno-unused-parameter -Wmissing-prototypes -Wstrict-prototypes
+CPPFLAGS += -I. -D_GNU_SOURCE -DKEEL_VERSION='"$(VERSION)"'
+BASE_CFLAGS := -std=gnu11 $(WARN) -MMD -MP -fno-strict-aliasing
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+LIB_SRCS  := $(wildcard lib/*.c)
+VDEV_SRCS := $(wildcard vdevices/*.c)
+VMM_SRCS  := $(filter-out vmm/main.c,$(wildcard vmm/*.c))
+UNIT_SRCS := $(wildcard test/unit/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+san = $(patsubst %.c,$(BUILD)/san/%.o,$(1))
+
+PROGRAMS := $(BUILD)/keel-vmm
+TEST_PROGRAMS := $(BUILD)/test/unit-tests $(BUILD)/test/kvm-realmode $(BUILD)/test/keel-version
+
+.PHONY: all kmod check check-full demo deps clean kmod-clean
+all: $(PROGRAMS) $(TEST_PROGRAMS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(BUILD)/keel-vmm: $(call obj,vmm/main.c $(VMM_SRCS) $(VDEV_SRCS) $(LIB_SRCS))
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/test/unit-tests: $(call san,$(UNIT_SRCS) $(VMM_SRCS) $(VDEV_SRCS) $(LIB_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/test/kvm-realmode: $(call obj,test/integration/kvm_realmode.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $^ -o $@
+$(BUILD)/test/keel-version: $(call obj,test/integration/keel_version.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $^ -o $@
+
+# keel.ko is built against the headers of the test host's kernel unless KDIR says otherwise.
+KVER = $(shell scripts/testhost kver)
+KDIR ?= /usr/src/linux-headers-$(KVER)
+kmod:
+	@test -d "$(KDIR)" || { echo "installing the headers for $(KVER)"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q linux-headers-$(KVER) >/dev/null; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+kmod-clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+
+deps:
+	@scripts/install-deps
+
+check: deps
+	$(MAKE) all
+	$(MAKE) kmod
+	test/run
+
+check-full: deps
+	$(MAKE) all
+	$(MAKE) kmod
+	test/run --full
+
+demo: deps
+	$(MAKE) all
+	scripts/demo
+
+clean:
+	rm -rf $(BUILD)
+	rm -f kmod/*.o kmod/*.ko kmod/*.mod kmod/*.mod.c kmod/.*.cmd kmod/modules.order \
+		Module.symvers modules.order .*.cmd
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
