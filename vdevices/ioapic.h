@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The I/O APIC (82093AA-style, version 0x11, 24 pins) at 0xfec00000. */
+#ifndef KEEL_VDEVICES_IOAPIC_H
+#define KEEL_VDEVICES_IOAPIC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "vdevices/bus.h"
+#include "vdevices/device.h"
+#include "vdevices/irq.h"
+
+#define IOAPIC_DEFAULT_BASE 0xfec00000ULL
+#define IOAPIC_MMIO_SIZE 0x1000
+#define IOAPIC_NUM_PINS 24
+
+struct ioapic;
+
+/* Delivers through sink->ops->signal_msi; mirrors entries with set_ioapic_route. */
+struct ioapic *ioapic_create(struct io_bus *mmio, uint64_t base, uint8_t id,
+			     const struct irq_sink *sink);
+void ioapic_set_irq(struct ioapic *ioapic, unsigned pin, bool level);
+/* The local APIC signalled EOI for vector: clear Remote IRR, re-deliver a held level. */
+void ioapic_eoi(struct ioapic *ioapic, uint8_t vector);
+
+extern const struct vdev_ops ioapic_vdev_ops;
+
+#endif
