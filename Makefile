@@ -9,6 +9,8 @@
 #   make deps       install the Debian packages of scripts/packages.txt that are missing
 
 BUILD   ?= build
+# make V=1 shows the commands.
+Q := $(if $(V),,@)
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 CC      ?= gcc
 CFLAGS  ?= -O2 -g
@@ -34,25 +36,31 @@ all: $(PROGRAMS) $(TEST_PROGRAMS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/san/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
+	@$(if $(Q),echo "  CC/SAN  $<")
+	$(Q)$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
 
 $(BUILD)/keel-vmm: $(call obj,vmm/main.c $(VMM_SRCS) $(VDEV_SRCS) $(LIB_SRCS))
-	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
 $(BUILD)/test/unit-tests: $(call san,$(UNIT_SRCS) $(VMM_SRCS) $(VDEV_SRCS) $(LIB_SRCS))
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SAN_FLAGS) $^ -o $@ $(LDLIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $^ -o $@ $(LDLIBS)
 
 $(BUILD)/test/kvm-realmode: $(call obj,test/integration/kvm_realmode.c)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $^ -o $@
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $^ -o $@
 $(BUILD)/test/keel-version: $(call obj,test/integration/keel_version.c)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $^ -o $@
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $^ -o $@
 
 # keel.ko is built against the headers of the test host's kernel unless KDIR says otherwise.
 KVER = $(shell scripts/testhost kver)

@@ -218,6 +218,7 @@ static bool evloop_source_live(struct evloop *loop, struct evloop_source *s)
 int evloop_run(struct evloop *loop)
 {
 	struct epoll_event events[32];
+	uint64_t pending;
 
 	loop->stopping = false;
 	while (!__atomic_load_n(&loop->stopping, __ATOMIC_ACQUIRE)) {
@@ -245,6 +246,9 @@ int evloop_run(struct evloop *loop)
 			s->fn(s->opaque, events[i].events);
 		}
 	}
+	/* The stop that ended this run must not end the next one. */
+	if (read(loop->stop_fd, &pending, sizeof(pending)) < 0 && errno != EAGAIN)
+		return -errno;
 	return 0;
 }
 

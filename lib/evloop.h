@@ -27,8 +27,11 @@ struct evloop_timer *evloop_timer_create(struct evloop *loop, evloop_timer_fn fn
 /*
  * Fire at the absolute CLOCK_MONOTONIC time expire_ns, then every period_ns if non-zero.
  * expire_ns 0 disarms. A timer that fell behind fires once per callback, not in a burst.
+ * A callback may still run once after another thread re-armed or disarmed the timer:
+ * callbacks check their device's own state.
  */
 void evloop_timer_arm(struct evloop_timer *t, uint64_t expire_ns, uint64_t period_ns);
+/* Only on the loop thread, or when the loop is not running. */
 void evloop_timer_destroy(struct evloop_timer *t);
 
 /* Run callbacks until evloop_stop() is called (from any thread, or a callback). */

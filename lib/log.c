@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Set once at start-up, before any thread exists; read-only afterwards. */
 static const char *log_program = "keel";
@@ -35,6 +36,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line + n, sizeof(line) - n, fmt, ap);
 	va_end(ap);
-	/* One write per message, so lines from several threads do not interleave. */
-	fprintf(stderr, "%s\n", line);
+	/* One write per message, so lines from several threads do not interleave; a raw-mode
+	 * terminal (a guest console on stdio) needs the carriage return. */
+	fprintf(stderr, isatty(STDERR_FILENO) ? "%s\r\n" : "%s\n", line);
 }

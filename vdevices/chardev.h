@@ -6,8 +6,10 @@
  *   "unix:PATH"   a listening UNIX socket at PATH; one client at a time gets the console
  *   "pty"         a new pseudo terminal; its path is logged and available from chardev_path()
  *   "null"        output dropped, no input
- * Output never blocks the caller: bytes a slow peer does not take are dropped.
+ * Output never blocks the caller: bytes a slow peer does not take wait in a 64 KiB ring
+ * drained by the event loop, and are dropped (and counted) when the ring is full.
  * Input is read on the event loop and handed to the receiver as it has room.
+ * A reader that went away never raises SIGPIPE: that output is dropped from then on.
  */
 #ifndef KEEL_VDEVICES_CHARDEV_H
 #define KEEL_VDEVICES_CHARDEV_H
@@ -20,6 +22,7 @@ struct chardev;
 
 /* 0 or a negative errno; *err_msg (static string) says what was wrong with spec. */
 int chardev_open(const char *spec, struct evloop *loop, struct chardev **out, const char **err_msg);
+/* Call when the event loop is not running (or from its thread); tries one last drain. */
 void chardev_close(struct chardev *cd);
 
 /* Writes len bytes (drops what cannot be written now). Callable from any thread. */
@@ -39,5 +42,14 @@ void chardev_input_ready(struct chardev *cd);
 
 /* The pty's path or the socket's path; NULL for the others. */
 const char *chardev_path(const struct chardev *cd);
+
+/* Output bytes dropped because the ring was full (a peer not reading fast enough). */
+uint64_t chardev_output_dropped(struct chardev *cd);
+
+/*
+ * Puts back the terminal settings a "stdio" backend replaced with raw mode. Registered with
+ * atexit(); async-signal-safe, so the VMM's fatal-signal handlers call it too.
+ */
+void chardev_restore_terminal(void);
 
 #endif

@@ -15,7 +15,12 @@
 
 struct ioapic;
 
-/* Delivers through sink->ops->signal_msi; mirrors entries with set_ioapic_route. */
+/*
+ * id: 0-15 (the ID register's field is 4 bits); NULL if larger. Delivers through
+ * sink->ops->signal_msi, called without the IOAPIC's lock; mirrors every entry write (and
+ * create, reset, load) with set_ioapic_route, called with the lock held so the route is in
+ * place before a message can use it: that callback must not call back into the IOAPIC.
+ */
 struct ioapic *ioapic_create(struct io_bus *mmio, uint64_t base, uint8_t id,
 			     const struct irq_sink *sink);
 void ioapic_set_irq(struct ioapic *ioapic, unsigned pin, bool level);

@@ -13,10 +13,15 @@
 #define PCI_CONFIG_ADDRESS_PORT 0xcf8
 #define PCI_CONFIG_DATA_PORT 0xcfc
 #define PCI_MAX_DEVICES 32
+#define PCI_HOST_BRIDGE_SLOT 0
 
 struct pci_host;
 
-/* A function on bus 0: its config space is served by these callbacks (offset < 256). */
+/*
+ * A function on bus 0: its config space is served by these callbacks (offset < 256), always
+ * naturally aligned accesses of size 1, 2 or 4 (the host splits others into bytes), called
+ * without the host's lock from vCPU threads.
+ */
 struct pci_function_ops {
 	uint32_t (*config_read)(void *opaque, unsigned offset, unsigned size);
 	void (*config_write)(void *opaque, unsigned offset, unsigned size, uint32_t value);

@@ -10,7 +10,10 @@
 
 struct pic;
 
-/* Registers the ports; calls sink->ops->pic_output_changed when the INT output changes. */
+/*
+ * Registers the ports; calls sink->ops->pic_output_changed when the INT output changes,
+ * without the PIC's lock and one call at a time (it may call back into the PIC).
+ */
 struct pic *pic_create(struct io_bus *pio, const struct irq_sink *sink);
 /* ISA IRQ 0-15 input level (edge or level sensitive as the guest/ELCR programmed). */
 void pic_set_irq(struct pic *pic, unsigned irq, bool level);

@@ -14,6 +14,11 @@
 
 struct uart;
 
+/*
+ * backend (NULL: output dropped, no input) stays the caller's: the UART becomes its receiver
+ * and lets go in destroy, which runs while the event loop is stopped. NULL if the ports are
+ * taken.
+ */
 struct uart *uart_create(struct io_bus *pio, uint16_t base, struct irq_line irq,
 			 struct chardev *backend);
 

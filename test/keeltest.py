@@ -1,0 +1,158 @@
+"""Helpers for integration tests that drive keel-vmm: start it, watch its console, talk to
+its control socket, wait for its exit. Every wait has a deadline."""
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(TOP, "build")
+VMM = os.path.join(BUILD, "keel-vmm")
+GUEST = os.path.join(BUILD, "guest")
+
+
+class TestFailure(Exception):
+    pass
+
+
+def fail(msg):
+    raise TestFailure(msg)
+
+
+def guest_kit():
+    """The guest kernel and initramfs, built by scripts/mkguest (before the test host starts:
+    inside it the tree is read-only)."""
+    if os.environ.get("KEEL_TESTHOST") != "1":
+        subprocess.run([os.path.join(TOP, "scripts", "mkguest")], check=True)
+    for f in ("vmlinuz", "initrd.gz"):
+        if not os.path.exists(os.path.join(GUEST, f)):
+            fail("%s is missing: run scripts/mkguest" % os.path.join(GUEST, f))
+    return os.path.join(GUEST, "vmlinuz"), os.path.join(GUEST, "initrd.gz")
+
+
+class Vmm:
+    """A running keel-vmm with its console on a pipe and a control socket."""
+
+    def __init__(self, mode, cpus=1, memory=256, extra=(), append_extra="", control=True):
+        kernel, initrd = guest_kit()
+        self.dir = tempfile.mkdtemp(prefix="keel-test-")
+        self.control_path = os.path.join(self.dir, "control.sock") if control else None
+        append = "console=ttyS0 keel.mode=%s %s" % (mode, append_extra)
+        self.argv = [VMM, "--kernel", kernel, "--initrd", initrd, "--append", append.strip(),
+                     "--memory", str(memory), "--cpus", str(cpus), "--console", "stdio"]
+        if control:
+            self.argv += ["--control", self.control_path]
+        self.argv += list(extra)
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.output = b""
+        self.lock = threading.Condition()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        while True:
+            chunk = self.proc.stdout.read1(4096)
+            with self.lock:
+                if not chunk:
+                    self.lock.notify_all()
+                    return
+                self.output += chunk
+                self.lock.notify_all()
+            sys.stdout.buffer.write(chunk)
+            sys.stdout.flush()
+
+    def text(self):
+        with self.lock:
+            return self.output.decode(errors="replace")
+
+    def wait_for(self, needle, timeout, count=1):
+        """Waits until needle appears count times on the console; fails at the deadline."""
+        deadline = time.monotonic() + timeout
+        raw = needle.encode()
+        with self.lock:
+            while self.output.count(raw) < count:
+                left = deadline - time.monotonic()
+                if left <= 0 or (self.proc.poll() is not None and not self.reader.is_alive()):
+                    break
+                self.lock.wait(min(left, 0.5))
+            if self.output.count(raw) >= count:
+                return time.monotonic() - self.started
+        self.dump_threads()
+        self.kill()
+        fail("'%s' (x%d) did not appear on the console within %ds" % (needle, count, timeout))
+
+    def dump_threads(self):
+        """Where a stuck keel-vmm's threads are, for the test log (gdb, when installed)."""
+        if self.proc.poll() is not None:
+            return
+        try:
+            subprocess.run(["gdb", "-p", str(self.proc.pid), "-batch", "-ex",
+                            "thread apply all bt 12"], timeout=60,
+                           stdout=sys.stdout, stderr=subprocess.STDOUT)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+
+    def command(self, name, timeout=10):
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.settimeout(timeout)
+                s.connect(self.control_path)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    fail("cannot connect to the control socket %s" % self.control_path)
+                time.sleep(0.1)
+        with s:
+            s.sendall(json.dumps({"execute": name}).encode() + b"\n")
+            data = b""
+            while not data.endswith(b"\n"):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        return json.loads(data)
+
+    def raw_request(self, payload, timeout=10):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        s.connect(self.control_path)
+        with s:
+            s.sendall(payload)
+            data = b""
+            while not data.endswith(b"\n"):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        return data
+
+    def wait_exit(self, timeout):
+        try:
+            code = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            fail("keel-vmm did not exit within %ds" % timeout)
+        self.reader.join(5)
+        return code
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def run(main):
+    try:
+        main()
+    except TestFailure as e:
+        print("FAIL: %s" % e)
+        sys.exit(1)
+    print("ok")

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "vmm/config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/parse.h"
+
+#ifndef KEEL_VERSION
+#define KEEL_VERSION "0.0.0"
+#endif
+
+const char config_usage[] =
+	"usage: keel-vmm --kernel BZIMAGE [options]\n"
+	"  --kernel PATH      the guest kernel (an x86-64 bzImage)\n"
+	"  --initrd PATH      an initial ramdisk\n"
+	"  --append STRING    the kernel command line (default: console=ttyS0)\n"
+	"  --memory SIZE      guest memory in MiB, or with a K/M/G suffix (default: 256)\n"
+	"  --cpus N           vCPUs (default: 1)\n"
+	"  --console SPEC     COM1: stdio, file:PATH, unix:PATH, pty or null (default: stdio)\n"
+	"  --control PATH     a JSON-lines control socket at PATH\n"
+	"  --accel NAME       auto, kvm or keel (default: auto)\n"
+	"  --no-reboot        exit (code 2) when the guest reboots, instead of resetting it\n"
+	"  --help, --version\n"
+	"exit codes: 0 the guest powered off, 1 bad arguments or start-up failure,\n"
+	"            2 reboot under --no-reboot, 3 guest triple fault, 4 unrecoverable exit\n";
+
+enum {
+	OPT_KERNEL = 256,
+	OPT_INITRD,
+	OPT_APPEND,
+	OPT_MEMORY,
+	OPT_CPUS,
+	OPT_CONSOLE,
+	OPT_CONTROL,
+	OPT_ACCEL,
+	OPT_NO_REBOOT,
+	OPT_HELP,
+	OPT_VERSION,
+};
+
+static const struct option config_options[] = {
+	{ "kernel", required_argument, NULL, OPT_KERNEL },
+	{ "initrd", required_argument, NULL, OPT_INITRD },
+	{ "append", required_argument, NULL, OPT_APPEND },
+	{ "memory", required_argument, NULL, OPT_MEMORY },
+	{ "cpus", required_argument, NULL, OPT_CPUS },
+	{ "console", required_argument, NULL, OPT_CONSOLE },
+	{ "control", required_argument, NULL, OPT_CONTROL },
+	{ "accel", required_argument, NULL, OPT_ACCEL },
+	{ "no-reboot", no_argument, NULL, OPT_NO_REBOOT },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+static enum config_parse_result config_option(struct vm_config *cfg, int opt, const char *arg,
+					      char *err, size_t errlen)
+{
+	uint64_t v;
+
+	switch (opt) {
+	case OPT_KERNEL:
+		cfg->kernel = arg;
+		break;
+	case OPT_INITRD:
+		cfg->initrd = arg;
+		break;
+	case OPT_APPEND:
+		cfg->append = arg;
+		break;
+	case OPT_MEMORY:
+		if (parse_size(arg, 1ULL << 20, &v) || v == 0) {
+			snprintf(err, errlen, "--memory '%s': not a size (MiB, or with K/M/G)", arg);
+			return CONFIG_ERROR;
+		}
+		cfg->memory = v;
+		break;
+	case OPT_CPUS:
+		if (parse_u64(arg, UINT32_MAX, &v) || v == 0) {
+			snprintf(err, errlen, "--cpus '%s': not a vCPU count of 1 or more", arg);
+			return CONFIG_ERROR;
+		}
+		if (v > VMM_MAX_CPUS) {
+			snprintf(err, errlen, "--cpus '%s': at most %d vCPUs", arg, VMM_MAX_CPUS);
+			return CONFIG_ERROR;
+		}
+		cfg->cpus = (unsigned)v;
+		break;
+	case OPT_CONSOLE:
+		cfg->console = arg;
+		break;
+	case OPT_CONTROL:
+		if (!*arg) {
+			snprintf(err, errlen, "--control: empty socket path");
+			return CONFIG_ERROR;
+		}
+		cfg->control = arg;
+		break;
+	case OPT_ACCEL:
+		if (!strcmp(arg, "auto"))
+			cfg->accel = ACCEL_AUTO;
+		else if (!strcmp(arg, "kvm"))
+			cfg->accel = ACCEL_KVM;
+		else if (!strcmp(arg, "keel"))
+			cfg->accel = ACCEL_KEEL;
+		else {
+			snprintf(err, errlen, "--accel '%s': must be auto, kvm or keel", arg);
+			return CONFIG_ERROR;
+		}
+		break;
+	case OPT_NO_REBOOT:
+		cfg->no_reboot = true;
+		break;
+	}
+	return CONFIG_RUN;
+}
+
+enum config_parse_result config_parse(int argc, char **argv, struct vm_config *cfg, char *err,
+				      size_t errlen)
+{
+	int opt;
+
+	*cfg = (struct vm_config){
+		.append = "console=ttyS0",
+		.memory = 256ULL << 20,
+		.cpus = 1,
+		.console = "stdio",
+		.accel = ACCEL_AUTO,
+	};
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "", config_options, NULL)) != -1) {
+		switch (opt) {
+		case OPT_HELP:
+			fputs(config_usage, stdout);
+			return CONFIG_EXIT_OK;
+		case OPT_VERSION:
+			printf("keel-vmm %s\n", KEEL_VERSION);
+			return CONFIG_EXIT_OK;
+		case '?':
+			if (optopt)
+				snprintf(err, errlen, "option '%s' needs a value (see --help)",
+					 argv[optind - 1]);
+			else
+				snprintf(err, errlen, "unknown option '%s' (see --help)",
+					 argv[optind - 1]);
+			return CONFIG_ERROR;
+		default:
+			if (config_option(cfg, opt, optarg, err, errlen) != CONFIG_RUN)
+				return CONFIG_ERROR;
+		}
+	}
+	if (optind < argc) {
+		snprintf(err, errlen, "unexpected argument '%s' (see --help)", argv[optind]);
+		return CONFIG_ERROR;
+	}
+	if (!cfg->kernel) {
+		snprintf(err, errlen, "no --kernel given (see --help)");
+		return CONFIG_ERROR;
+	}
+	return CONFIG_RUN;
+}

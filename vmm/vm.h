@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * One VM: guest memory, the buses and chipset, the vCPU threads and the lifecycle.
+ * Threads: the main thread runs the event loop (control socket, console, timers) and does
+ * every lifecycle change; each vCPU has its own thread running vcpu_thread_main().
+ */
+#ifndef KEEL_VMM_VM_H
+#define KEEL_VMM_VM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/evloop.h"
+#include "vdevices/bus.h"
+#include "vdevices/device.h"
+#include "vdevices/guest_mem.h"
+#include "vdevices/irq.h"
+#include "vmm/accel.h"
+#include "vmm/boot_linux.h"
+#include "vmm/config.h"
+
+struct chardev;
+struct control;
+
+/* Lifecycle requests, raised from any thread and acted on by the main thread. */
+enum vm_event {
+	VM_EVENT_NONE,
+	VM_EVENT_POWEROFF,
+	VM_EVENT_RESET,
+	VM_EVENT_CRASH,
+	VM_EVENT_FATAL,
+	VM_EVENT_QUIT,
+};
+
+struct vcpu {
+	struct vm *vm;
+	unsigned id;
+	struct accel_vcpu *accel;
+	pthread_t thread;
+	uint64_t exits[VCPU_EXIT_COUNT];
+};
+
+struct vm {
+	const struct vm_config *cfg;
+	const struct accel_ops *accel_ops;
+	struct accel *accel;
+	struct guest_mem mem;
+	uint64_t lowmem_size, highmem_size;
+	struct io_bus pio, mmio;
+	struct evloop *loop;
+	struct vdev_list devices;
+	struct irq_sink irq_sink;
+
+	struct pic *pic;
+	struct ioapic *ioapic;
+	struct acpi_pm *pm;
+	struct chardev *console;
+	struct control *control;
+
+	unsigned ncpus;
+	struct vcpu *vcpus;
+	struct cpuid_entry *cpuid;
+	unsigned cpuid_count;
+
+	/* Boot inputs, kept for resets. */
+	uint8_t *kernel, *initrd;
+	size_t kernel_size, initrd_size;
+	char *cmdline;
+	struct x86_regs boot_regs;
+	struct x86_sregs boot_sregs;
+
+	/* Parking: the main thread stops and restarts all vCPUs. */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool park_request, quit, paused;
+	unsigned parked;
+
+	/* The first lifecycle event wins; event_fd wakes the main loop. */
+	int event_fd;
+	int signal_fd;
+	enum vm_event event;
+	char event_message[160];
+	int exit_code;
+	unsigned resets;
+};
+
+/* Builds the VM from cfg; 0, or 1 with a one-line error already printed. */
+int vm_create(struct vm *vm, const struct vm_config *cfg);
+/* Starts the vCPUs and runs the event loop until the VM ends; returns the exit code. */
+int vm_run(struct vm *vm);
+void vm_destroy(struct vm *vm);
+
+/* From any thread. The message (printf-style) names the cause for crash/fatal events. */
+void vm_raise_event(struct vm *vm, enum vm_event event, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Main thread only: stop all vCPUs outside guest mode / let them run again. */
+void vm_pause(struct vm *vm);
+void vm_resume(struct vm *vm);
+void vm_power_button(struct vm *vm);
+
+/* The vCPU thread (vcpu.c). */
+void *vcpu_thread_main(void *arg);
+void vcpu_kick(struct vcpu *vcpu);
+
+#endif
