@@ -47,6 +47,9 @@ class Vmm:
         if control:
             self.argv += ["--control", self.control_path]
         self.argv += list(extra)
+        if os.environ.get("KEEL_GUEST_CPU"):
+            # The test host keeps that CPU quiet for nested guests (scripts/testhost).
+            self.argv = ["taskset", "-c", os.environ["KEEL_GUEST_CPU"]] + self.argv
         self.started = time.monotonic()
         self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
