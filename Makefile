@@ -28,10 +28,15 @@ UNIT_SRCS := $(wildcard test/unit/*.c)
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 san = $(patsubst %.c,$(BUILD)/san/%.o,$(1))
 
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_SRCS := $(wildcard test/fuzz/*_fuzz.c)
+FUZZERS := $(patsubst test/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+
 PROGRAMS := $(BUILD)/keel-vmm
 TEST_PROGRAMS := $(BUILD)/test/unit-tests $(BUILD)/test/kvm-realmode $(BUILD)/test/keel-version
 
-.PHONY: all kmod check check-full demo deps clean kmod-clean
+.PHONY: fuzz all kmod check check-full demo deps clean kmod-clean
 all: $(PROGRAMS) $(TEST_PROGRAMS)
 
 $(BUILD)/obj/%.o: %.c
@@ -62,6 +67,14 @@ $(BUILD)/test/keel-version: $(call obj,test/integration/keel_version.c)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $^ -o $@
 
+# libFuzzer targets, one per parser of untrusted bytes (test/fuzz/*_fuzz.c).
+fuzz: $(FUZZERS)
+$(BUILD)/fuzz/%: test/fuzz/%.c $(VMM_SRCS) $(VDEV_SRCS) $(LIB_SRCS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter $(FUZZ_FLAGS) \
+		$< $(VMM_SRCS) $(VDEV_SRCS) $(LIB_SRCS) -o $@ $(LDLIBS)
+
 # keel.ko is built against the headers of the test host's kernel unless KDIR says otherwise.
 KVER = $(shell scripts/testhost kver)
 KDIR ?= /usr/src/linux-headers-$(KVER)
@@ -77,12 +90,12 @@ deps:
 	@scripts/install-deps
 
 check: deps
-	$(MAKE) all
+	$(MAKE) all fuzz
 	$(MAKE) kmod
 	test/run
 
 check-full: deps
-	$(MAKE) all
+	$(MAKE) all fuzz
 	$(MAKE) kmod
 	test/run --full
 
