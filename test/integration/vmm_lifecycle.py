@@ -1,6 +1,7 @@
 # where: kvm
-# timeout: 420
-# Reboot resets the guest in place (its banner twice) or exits 2 under --no-reboot;
+# timeout: 480
+# Reboot resets the guest in place (its banner twice) or exits 2 under --no-reboot; a
+# triple fault (reboot=t) exits 3 with a message naming it;
 # powerdown on the control socket powers an acpid guest off; pause stops the guest's
 # counter and resume continues it; a malformed control request gets an error reply.
 import json
@@ -36,6 +37,18 @@ def no_reboot_exits():
     if vm.text().count(BANNER) != 1:
         fail("--no-reboot: the guest booted %d times" % vm.text().count(BANNER))
     print("\n--no-reboot: exit 2 after one boot")
+
+
+def triple_fault_exits():
+    # reboot=t makes Linux reboot by triple-faulting the CPU.
+    vm = Vmm("reboot", append_extra="reboot=t")
+    vm.wait_for(BANNER, 120)
+    code = vm.wait_exit(60)
+    if code != 3:
+        fail("triple fault: exit %d, want 3" % code)
+    if "triple fault" not in vm.text():
+        fail("no message naming the triple fault")
+    print("\ntriple fault: exit 3 with its message")
 
 
 def powerdown():
@@ -86,6 +99,7 @@ def pause_resume():
 def main():
     reboot_in_place()
     no_reboot_exits()
+    triple_fault_exits()
     powerdown()
     pause_resume()
 
