@@ -2,6 +2,7 @@
 #include "vdevices/chardev.h"
 #include "lib/evloop.h"
 #include "test/unit/harness.h"
+#include "test/unit/vdevices_test_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,28 +16,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-struct loop_thread {
-	struct evloop *loop;
-	pthread_t thread;
-};
-
-static void *loop_thread_run(void *opaque)
-{
-	evloop_run(opaque);
-	return NULL;
-}
-
-static bool loop_thread_start(struct loop_thread *lt)
-{
-	lt->loop = evloop_create();
-	return lt->loop && !pthread_create(&lt->thread, NULL, loop_thread_run, lt->loop);
-}
-
-static void loop_thread_stop(struct loop_thread *lt)
-{
-	evloop_stop(lt->loop);
-	pthread_join(lt->thread, NULL);
-}
 
 /* A receiver that keeps what it gets, with a room the test controls. */
 struct collector {
@@ -210,7 +189,7 @@ static bool unix_round_trip(struct chardev *cd, struct collector *c, int client)
 TEST(chardev_unix_socket_round_trip_and_next_client)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	struct loop_thread lt;
+	struct test_loop lt;
 	struct collector c;
 	struct chardev *cd, *other;
 	char path[64], spec[80], buf[8];
@@ -227,7 +206,7 @@ TEST(chardev_unix_socket_round_trip_and_next_client)
 	CHECK_EQ(bind(stale, (struct sockaddr *)&addr, sizeof(addr)), 0);
 	close(stale);
 
-	CHECK(loop_thread_start(&lt));
+	CHECK(test_loop_start(&lt));
 	CHECK_EQ(chardev_open(spec, lt.loop, &cd, &msg), 0);
 	CHECK(!strcmp(chardev_path(cd), path));
 	/* One that is in use is not. */
@@ -256,7 +235,7 @@ TEST(chardev_unix_socket_round_trip_and_next_client)
 	CHECK(!memcmp(buf, "bye", 3));
 	close(second);
 
-	loop_thread_stop(&lt);
+	test_loop_stop(&lt);
 	chardev_close(cd);
 	CHECK(access(path, F_OK) < 0); /* the socket is removed */
 	evloop_destroy(lt.loop);
@@ -266,7 +245,7 @@ TEST(chardev_ring_full_drops_without_blocking)
 {
 	static uint8_t chunk[4096];
 	const size_t total = 4 << 20;
-	struct loop_thread lt;
+	struct test_loop lt;
 	struct collector c;
 	struct chardev *cd;
 	char path[64], spec[80];
@@ -277,7 +256,7 @@ TEST(chardev_ring_full_drops_without_blocking)
 
 	socket_path(path, sizeof(path), "full");
 	snprintf(spec, sizeof(spec), "unix:%s", path);
-	CHECK(loop_thread_start(&lt));
+	CHECK(test_loop_start(&lt));
 	CHECK_EQ(chardev_open(spec, lt.loop, &cd, &msg), 0);
 	collector_init(&c, cd, SIZE_MAX);
 	client = unix_connect(path);
@@ -309,14 +288,14 @@ TEST(chardev_ring_full_drops_without_blocking)
 	}
 	CHECK_EQ(got, expected);
 	close(client);
-	loop_thread_stop(&lt);
+	test_loop_stop(&lt);
 	chardev_close(cd);
 	evloop_destroy(lt.loop);
 }
 
 TEST(chardev_input_waits_for_receiver_room)
 {
-	struct loop_thread lt;
+	struct test_loop lt;
 	struct collector c;
 	struct chardev *cd;
 	char path[64], spec[80];
@@ -326,7 +305,7 @@ TEST(chardev_input_waits_for_receiver_room)
 
 	socket_path(path, sizeof(path), "room");
 	snprintf(spec, sizeof(spec), "unix:%s", path);
-	CHECK(loop_thread_start(&lt));
+	CHECK(test_loop_start(&lt));
 	CHECK_EQ(chardev_open(spec, lt.loop, &cd, &msg), 0);
 	collector_init(&c, cd, 3);
 	client = unix_connect(path);
@@ -345,21 +324,21 @@ TEST(chardev_input_waits_for_receiver_room)
 	CHECK(collector_wait(&c, 8));
 	CHECK(!memcmp(c.data, "abcdefgh", 8));
 	close(client);
-	loop_thread_stop(&lt);
+	test_loop_stop(&lt);
 	chardev_close(cd);
 	evloop_destroy(lt.loop);
 }
 
 TEST(chardev_pty_exchanges_raw_bytes)
 {
-	struct loop_thread lt;
+	struct test_loop lt;
 	struct collector c;
 	struct chardev *cd;
 	const char *msg;
 	char buf[8];
 	int slave;
 
-	CHECK(loop_thread_start(&lt));
+	CHECK(test_loop_start(&lt));
 	CHECK_EQ(chardev_open("pty", lt.loop, &cd, &msg), 0);
 	CHECK(chardev_path(cd) && !strncmp(chardev_path(cd), "/dev/pts/", 9));
 	collector_init(&c, cd, SIZE_MAX);
@@ -382,7 +361,7 @@ TEST(chardev_pty_exchanges_raw_bytes)
 	CHECK(read_exactly(slave, buf, 5));
 	CHECK(!memcmp(buf, "again", 5));
 	close(slave);
-	loop_thread_stop(&lt);
+	test_loop_stop(&lt);
 	chardev_close(cd);
 	evloop_destroy(lt.loop);
 }

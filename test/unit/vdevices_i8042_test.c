@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "vdevices/i8042.h"
 #include "test/unit/harness.h"
+#include "test/unit/vdevices_test_util.h"
 
 #include <errno.h>
 #include <string.h>
@@ -400,23 +401,13 @@ static int load_state(struct i8042 *kbc, const struct state_writer *w)
 /* Saves rig's state with one u64 field replaced and loads it into a fresh device. */
 static bool saved_with(struct kbc_rig *rig, const char *name, uint64_t value, int want)
 {
-	size_t n = strlen(name);
 	struct state_writer w;
 	struct kbc_rig fresh;
-	bool patched = false;
 	int ret;
 
 	state_writer_init(&w);
 	i8042_vdev_ops.save(rig->kbc, &w);
-	/* A u64 record: 'u', name length, name, u32 8, value. */
-	for (size_t i = 0; i + 2 + n + 12 <= w.len && !patched; i++) {
-		if (w.buf[i] != 'u' || w.buf[i + 1] != n || memcmp(w.buf + i + 2, name, n))
-			continue;
-		for (int b = 0; b < 8; b++)
-			w.buf[i + 2 + n + 4 + b] = value >> (8 * b);
-		patched = true;
-	}
-	if (!patched || !rig_init(&fresh)) {
+	if (!state_patch_u64(w.buf, w.len, name, value) || !rig_init(&fresh)) {
 		state_writer_free(&w);
 		return false;
 	}

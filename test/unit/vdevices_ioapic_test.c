@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "vdevices/ioapic.h"
 #include "test/unit/harness.h"
+#include "test/unit/vdevices_test_util.h"
 
 #include <errno.h>
 #include <string.h>
@@ -300,21 +301,6 @@ TEST(ioapic_survives_hostile_guest)
 	for (unsigned pin = 0; pin < IOAPIC_NUM_PINS; pin++)
 		CHECK_EQ(read_entry(&m, pin) & 0x00fffffffffe1000ULL, 0);
 	ioapic_machine_free(&m);
-}
-
-/* Overwrites the value of the u64 field name in a saved stream. */
-static bool state_patch_u64(uint8_t *buf, size_t len, const char *name, uint64_t value)
-{
-	size_t n = strlen(name);
-
-	for (size_t i = 0; i + 2 + n + 12 <= len; i++) {
-		if (buf[i] != 'u' || buf[i + 1] != n || memcmp(buf + i + 2, name, n))
-			continue;
-		for (int b = 0; b < 8; b++)
-			buf[i + 2 + n + 4 + b] = value >> (8 * b);
-		return true;
-	}
-	return false;
 }
 
 static int ioapic_load_stream(struct ioapic *io, const uint8_t *buf, size_t len)

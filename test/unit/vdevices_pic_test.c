@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "vdevices/pic.h"
 #include "test/unit/harness.h"
+#include "test/unit/vdevices_test_util.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -453,21 +454,6 @@ TEST(pic_survives_hostile_guest)
 	pic_set_irq(m.pic, 0, true);
 	CHECK_EQ(pic_acknowledge(m.pic), 0x20);
 	pic_machine_free(&m);
-}
-
-/* Overwrites the value of the u64 field name in a saved stream. */
-static bool state_patch_u64(uint8_t *buf, size_t len, const char *name, uint64_t value)
-{
-	size_t n = strlen(name);
-
-	for (size_t i = 0; i + 2 + n + 12 <= len; i++) {
-		if (buf[i] != 'u' || buf[i + 1] != n || memcmp(buf + i + 2, name, n))
-			continue;
-		for (int b = 0; b < 8; b++)
-			buf[i + 2 + n + 4 + b] = value >> (8 * b);
-		return true;
-	}
-	return false;
 }
 
 static int pic_load_stream(struct pic *pic, const uint8_t *buf, size_t len)

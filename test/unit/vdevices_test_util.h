@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #include "lib/evloop.h"
@@ -120,6 +121,21 @@ static inline uint32_t test_rand(uint64_t *state)
 {
 	*state = *state * 6364136223846793005ULL + 1442695040888963407ULL;
 	return *state >> 33;
+}
+
+/* Overwrites the value of the u64 field name in a saved stream (lib/state.h encoding). */
+static inline bool state_patch_u64(uint8_t *buf, size_t len, const char *name, uint64_t value)
+{
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i + 2 + n + 12 <= len; i++) {
+		if (buf[i] != 'u' || buf[i + 1] != n || memcmp(buf + i + 2, name, n))
+			continue;
+		for (int b = 0; b < 8; b++)
+			buf[i + 2 + n + 4 + b] = value >> (8 * b);
+		return true;
+	}
+	return false;
 }
 
 #endif

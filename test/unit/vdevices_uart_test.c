@@ -2,6 +2,7 @@
 #include "vdevices/uart.h"
 #include "lib/evloop.h"
 #include "test/unit/harness.h"
+#include "test/unit/vdevices_test_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -278,28 +279,6 @@ TEST(uart_transmits_to_backend_not_in_loopback)
 	CHECK(!memcmp(got, "hi\r\n!", 5));
 }
 
-struct loop_thread {
-	struct evloop *loop;
-	pthread_t thread;
-};
-
-static void *loop_thread_run(void *opaque)
-{
-	evloop_run(opaque);
-	return NULL;
-}
-
-static bool loop_thread_start(struct loop_thread *lt)
-{
-	lt->loop = evloop_create();
-	return lt->loop && !pthread_create(&lt->thread, NULL, loop_thread_run, lt->loop);
-}
-
-static void loop_thread_stop(struct loop_thread *lt)
-{
-	evloop_stop(lt->loop);
-	pthread_join(lt->thread, NULL);
-}
 
 TEST(uart_receives_from_pty_with_flow_control)
 {
@@ -307,7 +286,7 @@ TEST(uart_receives_from_pty_with_flow_control)
 	size_t want = sizeof(text) - 1, got = 0;
 	char received[sizeof(text)] = { 0 };
 	uint64_t deadline = clock_monotonic_ns() + 2000000000ULL;
-	struct loop_thread lt;
+	struct test_loop lt;
 	struct uart_rig rig;
 	struct chardev *cd;
 	struct pollfd pfd;
@@ -315,7 +294,7 @@ TEST(uart_receives_from_pty_with_flow_control)
 	char echo[4];
 	int slave;
 
-	CHECK(loop_thread_start(&lt));
+	CHECK(test_loop_start(&lt));
 	CHECK_EQ(chardev_open("pty", lt.loop, &cd, &msg), 0);
 	CHECK(rig_init(&rig, cd));
 	out8(&rig, FCR, 0xc7); /* FIFO on, trigger at 14 */
@@ -340,7 +319,7 @@ TEST(uart_receives_from_pty_with_flow_control)
 	CHECK_EQ(poll(&pfd, 1, 1000), 1);
 	CHECK_EQ(read(slave, echo, sizeof(echo)), 2);
 	CHECK(!memcmp(echo, "ok", 2));
-	loop_thread_stop(&lt);
+	test_loop_stop(&lt);
 	close(slave);
 	rig_fini(&rig);
 	chardev_close(cd);
