@@ -33,12 +33,14 @@
 
 #define KEEL_DEV_PATH "/dev/keel"
 
-/* Reads a whole file; 0 or a negative errno. */
-static int read_file(const char *path, uint8_t **data, size_t *size)
+/*
+ * Maps a whole file read-only; 0 or a negative errno (-EINVAL: not a regular file). Boot
+ * files are mapped only while they are copied into the guest, so they cost no memory after.
+ */
+static int map_file(const char *path, uint8_t **data, size_t *size)
 {
 	struct stat st;
-	uint8_t *buf;
-	size_t done = 0;
+	void *p;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
@@ -47,27 +49,30 @@ static int read_file(const char *path, uint8_t **data, size_t *size)
 		close(fd);
 		return -EINVAL;
 	}
-	buf = malloc(st.st_size ? st.st_size : 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (done < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + done, st.st_size - done);
+	*size = st.st_size;
+	*data = NULL;
+	if (st.st_size) {
+		p = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (p == MAP_FAILED) {
+			int err = -errno;
 
-		if (n <= 0) {
-			int err = n < 0 ? -errno : -EIO;
-
-			free(buf);
 			close(fd);
 			return err;
 		}
-		done += n;
+		*data = p;
 	}
 	close(fd);
-	*data = buf;
-	*size = done;
 	return 0;
+}
+
+static void vm_unmap_boot_files(struct vm *vm)
+{
+	if (vm->kernel)
+		munmap(vm->kernel, vm->kernel_size);
+	if (vm->initrd)
+		munmap(vm->initrd, vm->initrd_size);
+	vm->kernel = vm->initrd = NULL;
+	vm->kernel_size = vm->initrd_size = 0;
 }
 
 void vm_raise_event(struct vm *vm, enum vm_event event, const char *fmt, ...)
@@ -361,33 +366,34 @@ static int vm_create_vcpus(struct vm *vm)
 	return 0;
 }
 
-static int vm_read_boot_files(struct vm *vm)
+static int vm_map_boot_files(struct vm *vm)
 {
 	const struct vm_config *cfg = vm->cfg;
 	struct bzimage_info info;
 	const char *why = "unknown";
 	int ret;
 
-	ret = read_file(cfg->kernel, &vm->kernel, &vm->kernel_size);
+	ret = map_file(cfg->kernel, &vm->kernel, &vm->kernel_size);
 	if (ret) {
 		log_error("--kernel '%s': %s", cfg->kernel,
 			  ret == -EINVAL ? "not a regular file" : strerror(-ret));
 		return ret;
 	}
-	if (bzimage_parse(vm->kernel, vm->kernel_size, &info, &why)) {
+	if (!vm->kernel || bzimage_parse(vm->kernel, vm->kernel_size, &info, &why)) {
+		if (!vm->kernel)
+			why = "an empty file";
 		log_error("--kernel '%s': %s", cfg->kernel, why);
 		return -EINVAL;
 	}
 	if (cfg->initrd) {
-		ret = read_file(cfg->initrd, &vm->initrd, &vm->initrd_size);
+		ret = map_file(cfg->initrd, &vm->initrd, &vm->initrd_size);
 		if (ret) {
 			log_error("--initrd '%s': %s", cfg->initrd,
 				  ret == -EINVAL ? "not a regular file" : strerror(-ret));
 			return ret;
 		}
 	}
-	vm->cmdline = strdup(cfg->append);
-	return vm->cmdline ? 0 : -ENOMEM;
+	return 0;
 }
 
 static int vm_check_memory(const struct vm_config *cfg)
@@ -457,7 +463,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	io_bus_init(&vm->mmio, "mmio");
 
 	/* Everything a person can get wrong is checked before the accelerator is touched. */
-	if (vm_check_memory(cfg) || vm_read_boot_files(vm))
+	vm->cmdline = strdup(cfg->append);
+	if (!vm->cmdline || vm_check_memory(cfg) || vm_map_boot_files(vm))
 		return 1;
 	vm->loop = evloop_create();
 	vm->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -471,6 +478,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 		return 1;
 	if (vm_load_guest(vm))
 		return 1;
+	vm_unmap_boot_files(vm);
 	if (vm_create_devices(vm) || vm_create_vcpus(vm))
 		return 1;
 	if (cfg->control) {
@@ -521,7 +529,10 @@ static int vm_reset(struct vm *vm)
 	vdev_list_reset(&vm->devices);
 	for (unsigned i = 0; i < vm->mem.count; i++)
 		madvise(vm->mem.ranges[i].hva, vm->mem.ranges[i].size, MADV_DONTNEED);
-	ret = vm_load_guest(vm);
+	ret = vm_map_boot_files(vm);
+	if (!ret)
+		ret = vm_load_guest(vm);
+	vm_unmap_boot_files(vm);
 	for (unsigned i = 0; !ret && i < vm->ncpus; i++) {
 		ret = vm->accel_ops->vcpu_reset(vm->vcpus[i].accel);
 		if (!ret)
@@ -644,7 +655,6 @@ void vm_destroy(struct vm *vm)
 	io_bus_free(&vm->mmio);
 	free(vm->vcpus);
 	free(vm->cpuid);
-	free(vm->kernel);
-	free(vm->initrd);
+	vm_unmap_boot_files(vm);
 	free(vm->cmdline);
 }

@@ -63,7 +63,7 @@ struct vm {
 	struct cpuid_entry *cpuid;
 	unsigned cpuid_count;
 
-	/* Boot inputs, kept for resets. */
+	/* Boot files, mapped only while they are loaded into the guest (start, reset). */
 	uint8_t *kernel, *initrd;
 	size_t kernel_size, initrd_size;
 	char *cmdline;
