@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/bytes.h"
+
 void state_writer_init(struct state_writer *w)
 {
 	memset(w, 0, sizeof(*w));
@@ -40,8 +42,9 @@ static void state_append(struct state_writer *w, const void *data, size_t len)
 
 static void state_put_le32(struct state_writer *w, uint32_t v)
 {
-	uint8_t b[4] = { v, v >> 8, v >> 16, v >> 24 };
+	uint8_t b[4];
 
+	put_le32(b, v);
 	state_append(w, b, 4);
 }
 
@@ -83,18 +86,14 @@ void state_end(struct state_writer *w)
 	if (w->error)
 		return;
 	len = (uint32_t)(w->len - at - 4);
-	w->buf[at] = len;
-	w->buf[at + 1] = len >> 8;
-	w->buf[at + 2] = len >> 16;
-	w->buf[at + 3] = len >> 24;
+	put_le32(w->buf + at, len);
 }
 
 void state_put_u64(struct state_writer *w, const char *name, uint64_t value)
 {
 	uint8_t b[8];
 
-	for (int i = 0; i < 8; i++)
-		b[i] = value >> (8 * i);
+	put_le64(b, value);
 	state_put_header(w, 'u', name, 8);
 	state_append(w, b, 8);
 }
@@ -116,11 +115,6 @@ void state_reader_init(struct state_reader *r, const void *buf, size_t len)
 	r->version = 0;
 }
 
-static uint32_t state_le32(const uint8_t *p)
-{
-	return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 /* Finds a record of type and name at this level: 0 with the value and its length, -ENOENT or -EINVAL. */
 static int state_find(const struct state_reader *r, char type, const char *name,
 		      const uint8_t **value, size_t *len)
@@ -135,7 +129,7 @@ static int state_find(const struct state_reader *r, char type, const char *name,
 		nlen = r->buf[pos + 1];
 		if (r->len - pos - 2 < nlen + 4)
 			return -EINVAL;
-		vlen = state_le32(r->buf + pos + 2 + nlen);
+		vlen = get_le32(r->buf + pos + 2 + nlen);
 		if (r->len - pos - 2 - nlen - 4 < vlen)
 			return -EINVAL;
 		if (r->buf[pos] == (uint8_t)type && nlen == n && !memcmp(r->buf + pos + 2, name, n)) {
@@ -158,7 +152,7 @@ int state_find_section(const struct state_reader *r, const char *section, struct
 		return ret;
 	if (len < 4)
 		return -EINVAL;
-	out->version = state_le32(v);
+	out->version = get_le32(v);
 	out->buf = v + 4;
 	out->len = len - 4;
 	return 0;
@@ -174,9 +168,7 @@ int state_get_u64(const struct state_reader *r, const char *name, uint64_t *valu
 		return ret;
 	if (len != 8)
 		return -EINVAL;
-	*value = 0;
-	for (int i = 0; i < 8; i++)
-		*value |= (uint64_t)v[i] << (8 * i);
+	*value = get_le64(v);
 	return 0;
 }
 

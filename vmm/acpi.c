@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "lib/bytes.h"
 #include "vdevices/acpi_pm.h"
 #include "vdevices/rtc.h"
 
@@ -39,24 +40,6 @@ static void put8(uint8_t *p, uint8_t v)
 	p[0] = v;
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v);
-	put16(p + 2, v >> 16);
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, v);
-	put32(p + 4, v >> 32);
-}
-
 static uint8_t acpi_checksum(const uint8_t *p, size_t len)
 {
 	uint8_t sum = 0;
@@ -82,13 +65,13 @@ static uint8_t *acpi_alloc(struct acpi_builder *b, size_t len, size_t align, uin
 static void acpi_header(uint8_t *t, const char *sig, uint32_t len, uint8_t rev)
 {
 	memcpy(t, sig, 4);
-	put32(t + 4, len);
+	put_le32(t + 4, len);
 	put8(t + 8, rev);
 	memcpy(t + 10, "KEEL  ", 6);
 	memcpy(t + 16, "KEELVM  ", 8);
-	put32(t + 24, 1);
+	put_le32(t + 24, 1);
 	memcpy(t + 28, "KEEL", 4);
-	put32(t + 32, 1);
+	put_le32(t + 32, 1);
 }
 
 static void acpi_finish(uint8_t *t)
@@ -105,7 +88,7 @@ static void gas_io(uint8_t *p, uint8_t bits, uint8_t access, uint64_t port)
 	put8(p + 1, bits);
 	put8(p + 2, 0);
 	put8(p + 3, access);
-	put64(p + 4, port);
+	put_le64(p + 4, port);
 }
 
 static int acpi_build_dsdt(struct acpi_builder *b, uint64_t *gpa)
@@ -134,30 +117,30 @@ static int acpi_build_fadt(struct acpi_builder *b, const struct acpi_config *cfg
 	if (!t)
 		return -E2BIG;
 	acpi_header(t, "FACP", FADT_LEN, 6);
-	put32(t + 36, (uint32_t)facs);
-	put32(t + 40, (uint32_t)dsdt);
+	put_le32(t + 36, (uint32_t)facs);
+	put_le32(t + 40, (uint32_t)dsdt);
 	put8(t + 45, 0); /* preferred PM profile: unspecified */
-	put16(t + 46, ACPI_SCI_IRQ);
-	put32(t + 48, 0); /* no SMI_CMD: the machine is always in ACPI mode */
-	put32(t + 56, pm + ACPI_PM1_EVT_OFF);
-	put32(t + 64, pm + ACPI_PM1_CNT_OFF);
-	put32(t + 76, pm + ACPI_PM_TMR_OFF);
-	put32(t + 80, pm + ACPI_GPE0_OFF);
+	put_le16(t + 46, ACPI_SCI_IRQ);
+	put_le32(t + 48, 0); /* no SMI_CMD: the machine is always in ACPI mode */
+	put_le32(t + 56, pm + ACPI_PM1_EVT_OFF);
+	put_le32(t + 64, pm + ACPI_PM1_CNT_OFF);
+	put_le32(t + 76, pm + ACPI_PM_TMR_OFF);
+	put_le32(t + 80, pm + ACPI_GPE0_OFF);
 	put8(t + 88, 4);
 	put8(t + 89, 2);
 	put8(t + 91, 4);
 	put8(t + 92, 4);
-	put16(t + 96, 0x0fff);  /* no C2 */
-	put16(t + 98, 0x0fff);  /* no C3 */
+	put_le16(t + 96, 0x0fff);  /* no C2 */
+	put_le16(t + 98, 0x0fff);  /* no C3 */
 	put8(t + 108, CMOS_CENTURY);
-	put16(t + 109, IAPC_LEGACY_DEVICES | IAPC_8042 | IAPC_VGA_NOT_PRESENT);
-	put32(t + 112, FADT_F_WBINVD | FADT_F_PROC_C1 | FADT_F_SLP_BUTTON | FADT_F_TMR_VAL_EXT |
+	put_le16(t + 109, IAPC_LEGACY_DEVICES | IAPC_8042 | IAPC_VGA_NOT_PRESENT);
+	put_le32(t + 112, FADT_F_WBINVD | FADT_F_PROC_C1 | FADT_F_SLP_BUTTON | FADT_F_TMR_VAL_EXT |
 			       FADT_F_RESET_REG_SUP);
 	gas_io(t + 116, 8, GAS_ACCESS_BYTE, pm + ACPI_RESET_OFF);
 	put8(t + 128, ACPI_RESET_VALUE);
 	put8(t + 131, 1); /* FADT minor version: ACPI 6.1 */
-	put64(t + 132, facs);
-	put64(t + 140, dsdt);
+	put_le64(t + 132, facs);
+	put_le64(t + 140, dsdt);
 	gas_io(t + 148, 32, GAS_ACCESS_WORD, pm + ACPI_PM1_EVT_OFF);
 	gas_io(t + 172, 16, GAS_ACCESS_WORD, pm + ACPI_PM1_CNT_OFF);
 	gas_io(t + 208, 32, GAS_ACCESS_DWORD, pm + ACPI_PM_TMR_OFF);
@@ -181,34 +164,34 @@ static int acpi_build_madt(struct acpi_builder *b, const struct acpi_config *cfg
 	if (!t)
 		return -E2BIG;
 	acpi_header(t, "APIC", len, 4);
-	put32(t + 36, 0xfee00000); /* local APIC address */
-	put32(t + 40, 1);          /* PCAT_COMPAT: there is a PIC pair */
+	put_le32(t + 36, 0xfee00000); /* local APIC address */
+	put_le32(t + 40, 1);          /* PCAT_COMPAT: there is a PIC pair */
 	e = t + 44;
 	for (unsigned i = 0; i < cfg->ncpus; i++, e += 8) {
 		put8(e, 0);
 		put8(e + 1, 8);
 		put8(e + 2, (uint8_t)i); /* ACPI processor UID */
 		put8(e + 3, (uint8_t)i); /* APIC ID */
-		put32(e + 4, 1);         /* enabled */
+		put_le32(e + 4, 1);         /* enabled */
 	}
 	put8(e, 1);
 	put8(e + 1, 12);
 	put8(e + 2, cfg->ioapic_id);
-	put32(e + 4, (uint32_t)cfg->ioapic_addr);
-	put32(e + 8, 0);
+	put_le32(e + 4, (uint32_t)cfg->ioapic_addr);
+	put_le32(e + 8, 0);
 	e += 12;
 	for (unsigned i = 0; i < 2; i++, e += 10) {
 		put8(e, 2);
 		put8(e + 1, 10);
 		put8(e + 2, 0);
 		put8(e + 3, overrides[i].irq);
-		put32(e + 4, overrides[i].gsi);
-		put16(e + 8, overrides[i].flags);
+		put_le32(e + 4, overrides[i].gsi);
+		put_le16(e + 8, overrides[i].flags);
 	}
 	put8(e, 4); /* local APIC NMI: all processors, LINT1 */
 	put8(e + 1, 6);
 	put8(e + 2, 0xff);
-	put16(e + 3, 0);
+	put_le16(e + 3, 0);
 	put8(e + 5, 1);
 	acpi_finish(t);
 	return 0;
@@ -230,7 +213,7 @@ int acpi_build(uint8_t *buf, uint64_t base, size_t size, const struct acpi_confi
 	if (!rsdp || !facs_p)
 		return -E2BIG;
 	memcpy(facs_p, "FACS", 4);
-	put32(facs_p + 4, FACS_LEN);
+	put_le32(facs_p + 4, FACS_LEN);
 	put8(facs_p + 32, 2); /* version */
 	if (acpi_build_dsdt(&b, &dsdt) || acpi_build_fadt(&b, cfg, facs, dsdt, &fadt) ||
 	    acpi_build_madt(&b, cfg, &madt))
@@ -243,22 +226,22 @@ int acpi_build(uint8_t *buf, uint64_t base, size_t size, const struct acpi_confi
 		return -E2BIG;
 	acpi_header(t, "XSDT", ACPI_HEADER_LEN + 8 * n, 1);
 	for (unsigned i = 0; i < n; i++)
-		put64(t + ACPI_HEADER_LEN + 8 * i, tables[i]);
+		put_le64(t + ACPI_HEADER_LEN + 8 * i, tables[i]);
 	acpi_finish(t);
 	t = acpi_alloc(&b, ACPI_HEADER_LEN + 4 * n, 16, &rsdt);
 	if (!t)
 		return -E2BIG;
 	acpi_header(t, "RSDT", ACPI_HEADER_LEN + 4 * n, 1);
 	for (unsigned i = 0; i < n; i++)
-		put32(t + ACPI_HEADER_LEN + 4 * i, (uint32_t)tables[i]);
+		put_le32(t + ACPI_HEADER_LEN + 4 * i, (uint32_t)tables[i]);
 	acpi_finish(t);
 
 	memcpy(rsdp, "RSD PTR ", 8);
 	memcpy(rsdp + 9, "KEEL  ", 6);
 	put8(rsdp + 15, 2);
-	put32(rsdp + 16, (uint32_t)rsdt);
-	put32(rsdp + 20, 36);
-	put64(rsdp + 24, xsdt);
+	put_le32(rsdp + 16, (uint32_t)rsdt);
+	put_le32(rsdp + 20, 36);
+	put_le64(rsdp + 24, xsdt);
 	rsdp[8] = acpi_checksum(rsdp, 20);
 	rsdp[32] = acpi_checksum(rsdp, 36);
 	*rsdp_gpa = rsdp_at;

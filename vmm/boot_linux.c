@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "lib/bytes.h"
 #include "vmm/layout.h"
 
 /* Offsets in the boot sector / zero page (Documentation/arch/x86/boot.rst). */
@@ -37,39 +38,6 @@
 #define LOADFLAG_CAN_USE_HEAP 0x80
 #define XLF_KERNEL_64 0x01
 
-static uint16_t le16(const uint8_t *p)
-{
-	return p[0] | p[1] << 8;
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return p[0] | p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const uint8_t *p)
-{
-	return le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v);
-	put16(p + 2, v >> 16);
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, v);
-	put32(p + 4, v >> 32);
-}
-
 int bzimage_parse(const uint8_t *image, size_t size, struct bzimage_info *info, const char **why)
 {
 	unsigned setup_sects;
@@ -78,11 +46,11 @@ int bzimage_parse(const uint8_t *image, size_t size, struct bzimage_info *info, 
 		*why = "too small to be a bzImage";
 		return -EINVAL;
 	}
-	if (le16(image + HDR_BOOT_FLAG) != 0xaa55 || memcmp(image + HDR_MAGIC, "HdrS", 4)) {
+	if (get_le16(image + HDR_BOOT_FLAG) != 0xaa55 || memcmp(image + HDR_MAGIC, "HdrS", 4)) {
 		*why = "no Linux boot setup header (not a bzImage)";
 		return -EINVAL;
 	}
-	info->protocol = le16(image + HDR_VERSION);
+	info->protocol = get_le16(image + HDR_VERSION);
 	if (info->protocol < 0x020c) {
 		*why = "boot protocol older than 2.12 (no 64-bit entry)";
 		return -EINVAL;
@@ -91,7 +59,7 @@ int bzimage_parse(const uint8_t *image, size_t size, struct bzimage_info *info, 
 		*why = "a zImage, not a bzImage";
 		return -EINVAL;
 	}
-	if (!(le16(image + HDR_XLOADFLAGS) & XLF_KERNEL_64)) {
+	if (!(get_le16(image + HDR_XLOADFLAGS) & XLF_KERNEL_64)) {
 		*why = "no 64-bit entry point (not an x86-64 kernel)";
 		return -EINVAL;
 	}
@@ -101,15 +69,15 @@ int bzimage_parse(const uint8_t *image, size_t size, struct bzimage_info *info, 
 		*why = "setup header claims more setup sectors than the file has";
 		return -EINVAL;
 	}
-	info->load_addr = le64(image + HDR_PREF_ADDRESS);
+	info->load_addr = get_le64(image + HDR_PREF_ADDRESS);
 	if (info->load_addr < LAYOUT_HIGH_MEMORY || info->load_addr > LAYOUT_LOWMEM_MAX ||
 	    (info->load_addr & 0xfff))
 		info->load_addr = LAYOUT_KERNEL_DEFAULT;
-	info->init_size = le32(image + HDR_INIT_SIZE);
+	info->init_size = get_le32(image + HDR_INIT_SIZE);
 	if (info->init_size < size - info->setup_size)
 		info->init_size = size - info->setup_size;
-	info->initrd_addr_max = le32(image + HDR_INITRD_ADDR_MAX);
-	info->cmdline_max = le32(image + HDR_CMDLINE_SIZE);
+	info->initrd_addr_max = get_le32(image + HDR_INITRD_ADDR_MAX);
+	info->cmdline_max = get_le32(image + HDR_CMDLINE_SIZE);
 	if (!info->cmdline_max || info->cmdline_max >= LAYOUT_CMDLINE_MAX)
 		info->cmdline_max = LAYOUT_CMDLINE_MAX - 1;
 	return 0;
@@ -233,17 +201,17 @@ int linux_boot_load(struct guest_mem *mem, const struct linux_boot *boot, struct
 	if (hdr_end > 0x290 || hdr_end > boot->kernel_size)
 		hdr_end = 0x290;
 	memcpy(zp + HDR_SETUP_SECTS, boot->kernel + HDR_SETUP_SECTS, hdr_end - HDR_SETUP_SECTS);
-	put16(zp + HDR_VID_MODE, 0xffff);
+	put_le16(zp + HDR_VID_MODE, 0xffff);
 	zp[HDR_TYPE_OF_LOADER] = 0xff;
 	zp[HDR_LOADFLAGS] |= LOADFLAG_LOADED_HIGH | LOADFLAG_CAN_USE_HEAP;
-	put16(zp + HDR_HEAP_END_PTR, 0xfe00);
-	put32(zp + HDR_CMD_LINE_PTR, (uint32_t)LAYOUT_CMDLINE);
-	put32(zp + BP_EXT_CMD_LINE_PTR, 0);
-	put32(zp + HDR_RAMDISK_IMAGE, (uint32_t)initrd_addr);
-	put32(zp + HDR_RAMDISK_SIZE, (uint32_t)boot->initrd_size);
-	put32(zp + BP_EXT_RAMDISK_IMAGE, (uint32_t)(initrd_addr >> 32));
-	put32(zp + BP_EXT_RAMDISK_SIZE, (uint32_t)((uint64_t)boot->initrd_size >> 32));
-	put64(zp + BP_ACPI_RSDP_ADDR, boot->rsdp_addr);
+	put_le16(zp + HDR_HEAP_END_PTR, 0xfe00);
+	put_le32(zp + HDR_CMD_LINE_PTR, (uint32_t)LAYOUT_CMDLINE);
+	put_le32(zp + BP_EXT_CMD_LINE_PTR, 0);
+	put_le32(zp + HDR_RAMDISK_IMAGE, (uint32_t)initrd_addr);
+	put_le32(zp + HDR_RAMDISK_SIZE, (uint32_t)boot->initrd_size);
+	put_le32(zp + BP_EXT_RAMDISK_IMAGE, (uint32_t)(initrd_addr >> 32));
+	put_le32(zp + BP_EXT_RAMDISK_SIZE, (uint32_t)((uint64_t)boot->initrd_size >> 32));
+	put_le64(zp + BP_ACPI_RSDP_ADDR, boot->rsdp_addr);
 	if (boot->e820_count > E820_MAX) {
 		*why = "too many e820 entries";
 		return -E2BIG;
@@ -252,9 +220,9 @@ int linux_boot_load(struct guest_mem *mem, const struct linux_boot *boot, struct
 	for (unsigned i = 0; i < boot->e820_count; i++) {
 		uint8_t *e = zp + BP_E820_TABLE + i * 20;
 
-		put64(e, boot->e820[i].addr);
-		put64(e + 8, boot->e820[i].size);
-		put32(e + 16, boot->e820[i].type);
+		put_le64(e, boot->e820[i].addr);
+		put_le64(e + 8, boot->e820[i].size);
+		put_le32(e + 16, boot->e820[i].type);
 	}
 	boot_registers(boot, info.load_addr + 0x200, regs, sregs);
 	return 0;
