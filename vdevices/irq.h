@@ -8,6 +8,7 @@
 #define KEEL_VDEVICES_IRQ_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct irq_line {
 	void (*set_level)(void *opaque, unsigned pin, bool level);
@@ -48,6 +49,39 @@ struct irq_sink_ops {
 
 struct irq_sink {
 	const struct irq_sink_ops *ops;
+	void *opaque;
+};
+
+/*
+ * MSI delivery for PCI devices, and the eventfd interrupt path (irqfd): an eventfd bound to
+ * a message delivers it inside the accelerator when written, without waking the VMM.
+ */
+struct msi_ops {
+	int (*signal)(void *opaque, uint64_t address, uint32_t data);
+	/*
+	 * Binds fd to (address, data), or changes the message of a bound fd: *handle is -1 the
+	 * first time and is set to the binding. -ENOSYS where the accelerator has no irqfd.
+	 */
+	int (*irqfd_bind)(void *opaque, int fd, uint64_t address, uint32_t data, int *handle);
+	void (*irqfd_unbind)(void *opaque, int fd, int handle);
+};
+
+struct msi_target {
+	const struct msi_ops *ops;
+	void *opaque;
+};
+
+/*
+ * Doorbells (ioeventfd): a guest write to MMIO address addr signals fd inside the
+ * accelerator instead of exiting to the VMM. -ENOSYS where not offered.
+ */
+struct doorbell_ops {
+	int (*assign)(void *opaque, uint64_t addr, int fd);
+	void (*deassign)(void *opaque, uint64_t addr, int fd);
+};
+
+struct doorbells {
+	const struct doorbell_ops *ops;
 	void *opaque;
 };
 

@@ -3,7 +3,7 @@
  * PCI bus 0 behind configuration mechanism #1, and the host bridge at 00:00.0 with the IDs
  * of an i440FX PMC so firmware recognises the platform.
  */
-#include "vdevices/pci.h"
+#include "vdevices/pci_internal.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -51,9 +51,13 @@ struct pci_slot {
 
 struct pci_host {
 	pthread_mutex_t lock;
-	struct io_bus *pio;
+	struct io_bus *pio, *mmio;
+	uint64_t mmio_base, mmio_size, mmio_next;
 	uint32_t config_address;
 	struct pci_slot slots[PCI_MAX_DEVICES];
+	struct pci_dev *devs[PCI_MAX_DEVICES];
+	struct irq_line (*intx_route)(void *opaque, unsigned slot);
+	void *intx_route_opaque;
 	uint8_t bridge_config[PCI_CONFIG_SPACE_SIZE];
 };
 
@@ -245,6 +249,104 @@ int pci_host_add_function(struct pci_host *host, unsigned slot, const struct pci
 	return ret;
 }
 
+int pci_host_attach_dev(struct pci_host *host, unsigned slot, struct pci_dev *dev,
+			unsigned *slot_out)
+{
+	int ret = 0;
+
+	if (slot >= PCI_MAX_DEVICES)
+		return -EINVAL;
+	pthread_mutex_lock(&host->lock);
+	if (!slot) {
+		for (slot = 1; slot < PCI_MAX_DEVICES && host->slots[slot].ops; slot++)
+			;
+		if (slot == PCI_MAX_DEVICES)
+			ret = -ENOSPC;
+	} else if (host->slots[slot].ops) {
+		ret = -EBUSY;
+	}
+	if (!ret) {
+		host->slots[slot] = (struct pci_slot){ &pci_dev_function_ops, dev };
+		host->devs[slot] = dev;
+		*slot_out = slot;
+	}
+	pthread_mutex_unlock(&host->lock);
+	return ret;
+}
+
+int pci_host_alloc_mmio(struct pci_host *host, uint64_t size, uint64_t *gpa)
+{
+	uint64_t at;
+	int ret = 0;
+
+	pthread_mutex_lock(&host->lock);
+	at = (host->mmio_next + size - 1) & ~(size - 1);
+	if (at < host->mmio_next || at + size > host->mmio_base + host->mmio_size) {
+		ret = -ENOSPC;
+	} else {
+		*gpa = at;
+		host->mmio_next = at + size;
+	}
+	pthread_mutex_unlock(&host->lock);
+	return ret;
+}
+
+bool pci_host_in_window(struct pci_host *host, uint64_t gpa, uint64_t size)
+{
+	return gpa >= host->mmio_base && size <= host->mmio_size &&
+	       gpa - host->mmio_base <= host->mmio_size - size;
+}
+
+void pci_host_set_intx_router(struct pci_host *host,
+			      struct irq_line (*route)(void *opaque, unsigned slot), void *opaque)
+{
+	host->intx_route = route;
+	host->intx_route_opaque = opaque;
+}
+
+struct irq_line pci_host_intx_line(struct pci_host *host, unsigned slot)
+{
+	if (!host->intx_route)
+		return (struct irq_line){ 0 };
+	return host->intx_route(host->intx_route_opaque, slot);
+}
+
+/* The memory BAR that decodes a window address; devices never go away while running. */
+static bool pci_window_decode(struct pci_host *host, uint64_t offset, struct pci_decoded *out)
+{
+	uint64_t addr = host->mmio_base + offset;
+
+	for (unsigned slot = 0; slot < PCI_MAX_DEVICES; slot++) {
+		struct pci_dev *dev;
+
+		pthread_mutex_lock(&host->lock);
+		dev = host->devs[slot];
+		pthread_mutex_unlock(&host->lock);
+		if (dev && pci_dev_decode(dev, addr, out))
+			return true;
+	}
+	return false;
+}
+
+static uint64_t pci_window_read(void *opaque, uint64_t offset, unsigned size)
+{
+	struct pci_decoded bar;
+
+	if (!pci_window_decode(opaque, offset, &bar))
+		return UINT64_MAX;
+	return bar.ops->read(bar.opaque, bar.offset, size);
+}
+
+static void pci_window_write(void *opaque, uint64_t offset, unsigned size, uint64_t value)
+{
+	struct pci_decoded bar;
+
+	if (pci_window_decode(opaque, offset, &bar))
+		bar.ops->write(bar.opaque, bar.offset, size, value);
+}
+
+static const struct io_region_ops pci_window_ops = { pci_window_read, pci_window_write };
+
 static void pci_host_reset(void *dev)
 {
 	struct pci_host *host = dev;
@@ -313,11 +415,17 @@ static void pci_host_destroy(void *dev)
 		return;
 	io_bus_unregister(host->pio, PCI_CONFIG_ADDRESS_PORT);
 	io_bus_unregister(host->pio, PCI_CONFIG_DATA_PORT);
+	if (host->mmio_size)
+		io_bus_unregister(host->mmio, host->mmio_base);
+	for (unsigned slot = 0; slot < PCI_MAX_DEVICES; slot++)
+		if (host->devs[slot])
+			pci_dev_free(host->devs[slot]);
 	pthread_mutex_destroy(&host->lock);
 	free(host);
 }
 
-struct pci_host *pci_host_create(struct io_bus *pio)
+struct pci_host *pci_host_create(struct io_bus *pio, struct io_bus *mmio, uint64_t mmio_base,
+				 uint64_t mmio_size)
 {
 	struct pci_host *host = calloc(1, sizeof(*host));
 
@@ -328,6 +436,9 @@ struct pci_host *pci_host_create(struct io_bus *pio)
 		return NULL;
 	}
 	host->pio = pio;
+	host->mmio = mmio;
+	host->mmio_base = host->mmio_next = mmio_base;
+	host->mmio_size = mmio_size;
 	i440fx_reset_config(host->bridge_config);
 	host->slots[PCI_HOST_BRIDGE_SLOT] = (struct pci_slot){ &i440fx_function_ops, host };
 	if (io_bus_register(pio, PCI_CONFIG_ADDRESS_PORT, PCI_CONFIG_ADDRESS_SPACE,
@@ -336,6 +447,12 @@ struct pci_host *pci_host_create(struct io_bus *pio)
 	if (io_bus_register(pio, PCI_CONFIG_DATA_PORT, PCI_CONFIG_DATA_SPACE, &pci_config_data_ops,
 			    host, "pci-config-data")) {
 		io_bus_unregister(pio, PCI_CONFIG_ADDRESS_PORT);
+		goto fail;
+	}
+	if (mmio_size && io_bus_register(mmio, mmio_base, mmio_size, &pci_window_ops, host,
+					 "pci-window")) {
+		io_bus_unregister(pio, PCI_CONFIG_ADDRESS_PORT);
+		io_bus_unregister(pio, PCI_CONFIG_DATA_PORT);
 		goto fail;
 	}
 	return host;

@@ -85,6 +85,15 @@ struct accel_ops {
 	int (*signal_msi)(struct accel *acc, uint64_t address, uint32_t data);
 	int (*set_ioapic_route)(struct accel *acc, unsigned pin, uint64_t address, uint32_t data,
 				bool masked);
+	/*
+	 * Eventfd interrupts: writing fd delivers the MSI (address, data) in the kernel.
+	 * *handle is -1 to bind, or a previous binding to change its message. -ENOSYS if the
+	 * backend has none (the VMM signals MSIs itself then). NULL: not offered.
+	 */
+	int (*irqfd_bind)(struct accel *acc, int fd, uint64_t address, uint32_t data, int *handle);
+	void (*irqfd_unbind)(struct accel *acc, int fd, int handle);
+	/* Doorbells: a guest write to MMIO address addr signals fd without an exit. */
+	int (*ioeventfd)(struct accel *acc, uint64_t addr, int fd, bool assign);
 };
 
 extern const struct accel_ops accel_kvm_ops;

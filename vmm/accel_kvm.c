@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The KVM backend: split irqchip (local APICs in KVM; PIC, IOAPIC and PIT in keel-vmm).
- * IOAPIC pins are mirrored as MSI routes 0-23 so KVM exits on EOI of level vectors.
+ * IOAPIC pins are mirrored as MSI routes 0-23 so KVM exits on EOI of level vectors; GSIs
+ * from 24 are the MSI routes of eventfd interrupts (irqfd). Doorbells are KVM ioeventfds.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +19,8 @@
 #include "vmm/accel.h"
 
 #define KVM_IOAPIC_PINS 24
+#define KVM_MAX_IRQFDS 512
+#define KVM_MAX_ROUTES (KVM_IOAPIC_PINS + KVM_MAX_IRQFDS)
 #define KVM_TSS_ADDR 0xfeffd000ULL
 #define KVM_IDENTITY_MAP_ADDR 0xfeffc000ULL
 
@@ -25,9 +28,11 @@ struct accel {
 	int kvm_fd, vm_fd;
 	int run_size;
 	unsigned max_vcpus;
+	bool have_irqfd, have_ioeventfd, ioeventfd_any_length;
 	pthread_mutex_t routes_lock;
-	struct kvm_irq_routing_entry routes[KVM_IOAPIC_PINS];
-	bool route_valid[KVM_IOAPIC_PINS];
+	struct kvm_irq_routing_entry routes[KVM_MAX_ROUTES];
+	bool route_valid[KVM_MAX_ROUTES];
+	bool route_used[KVM_MAX_ROUTES]; /* irqfd GSIs handed out */
 };
 
 struct accel_vcpu {
@@ -83,6 +88,10 @@ static int kvm_open(struct accel **out, const char **why)
 		ret = -ENODEV;
 		goto fail;
 	}
+	acc->have_irqfd = ioctl(acc->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQFD) > 0;
+	acc->have_ioeventfd = ioctl(acc->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IOEVENTFD) > 0;
+	acc->ioeventfd_any_length =
+		ioctl(acc->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IOEVENTFD_ANY_LENGTH) > 0;
 	acc->run_size = ioctl(acc->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	ret = ioctl(acc->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
 	if (ret <= 0)
@@ -449,35 +458,117 @@ static int kvm_signal_msi(struct accel *acc, uint64_t address, uint32_t data)
 	return ioctl(acc->vm_fd, KVM_SIGNAL_MSI, &msi) < 0 ? -errno : 0;
 }
 
-/* Mirrors the IOAPIC's entries as GSI routes so KVM knows the level-triggered vectors. */
-static int kvm_set_ioapic_route(struct accel *acc, unsigned pin, uint64_t address, uint32_t data,
-				bool masked)
+/* Hands KVM the whole routing table (routes_lock held). */
+static int kvm_commit_routes(struct accel *acc)
 {
 	struct kvm_irq_routing *table;
 	unsigned n = 0;
 	int ret;
 
-	if (pin >= KVM_IOAPIC_PINS)
-		return -EINVAL;
-	table = calloc(1, sizeof(*table) + KVM_IOAPIC_PINS * sizeof(table->entries[0]));
+	table = calloc(1, sizeof(*table) + KVM_MAX_ROUTES * sizeof(table->entries[0]));
 	if (!table)
 		return -ENOMEM;
-	pthread_mutex_lock(&acc->routes_lock);
-	acc->route_valid[pin] = !masked;
-	acc->routes[pin] = (struct kvm_irq_routing_entry){
-		.gsi = pin,
-		.type = KVM_IRQ_ROUTING_MSI,
-		.u.msi = { .address_lo = (uint32_t)address, .address_hi = (uint32_t)(address >> 32),
-			   .data = data },
-	};
-	for (unsigned i = 0; i < KVM_IOAPIC_PINS; i++)
+	for (unsigned i = 0; i < KVM_MAX_ROUTES; i++)
 		if (acc->route_valid[i])
 			table->entries[n++] = acc->routes[i];
 	table->nr = n;
 	ret = ioctl(acc->vm_fd, KVM_SET_GSI_ROUTING, table) < 0 ? -errno : 0;
-	pthread_mutex_unlock(&acc->routes_lock);
 	free(table);
 	return ret;
+}
+
+static void kvm_set_route(struct accel *acc, unsigned gsi, uint64_t address, uint32_t data)
+{
+	acc->routes[gsi] = (struct kvm_irq_routing_entry){
+		.gsi = gsi,
+		.type = KVM_IRQ_ROUTING_MSI,
+		.u.msi = { .address_lo = (uint32_t)address, .address_hi = (uint32_t)(address >> 32),
+			   .data = data },
+	};
+}
+
+/* Mirrors the IOAPIC's entries as GSI routes so KVM knows the level-triggered vectors. */
+static int kvm_set_ioapic_route(struct accel *acc, unsigned pin, uint64_t address, uint32_t data,
+				bool masked)
+{
+	int ret;
+
+	if (pin >= KVM_IOAPIC_PINS)
+		return -EINVAL;
+	pthread_mutex_lock(&acc->routes_lock);
+	acc->route_valid[pin] = !masked;
+	kvm_set_route(acc, pin, address, data);
+	ret = kvm_commit_routes(acc);
+	pthread_mutex_unlock(&acc->routes_lock);
+	return ret;
+}
+
+static int kvm_irqfd_bind(struct accel *acc, int fd, uint64_t address, uint32_t data, int *handle)
+{
+	struct kvm_irqfd irqfd = { .fd = fd };
+	int gsi = *handle, ret;
+
+	if (!acc->have_irqfd)
+		return -ENOSYS;
+	pthread_mutex_lock(&acc->routes_lock);
+	if (gsi < 0) {
+		for (gsi = KVM_IOAPIC_PINS; gsi < KVM_MAX_ROUTES && acc->route_used[gsi]; gsi++)
+			;
+		if (gsi == KVM_MAX_ROUTES) {
+			pthread_mutex_unlock(&acc->routes_lock);
+			return -ENOSPC;
+		}
+	} else if (gsi < KVM_IOAPIC_PINS || gsi >= KVM_MAX_ROUTES || !acc->route_used[gsi]) {
+		pthread_mutex_unlock(&acc->routes_lock);
+		return -EINVAL;
+	}
+	kvm_set_route(acc, gsi, address, data);
+	acc->route_valid[gsi] = true;
+	ret = kvm_commit_routes(acc);
+	if (!ret && *handle < 0) {
+		irqfd.gsi = gsi;
+		ret = ioctl(acc->vm_fd, KVM_IRQFD, &irqfd) < 0 ? -errno : 0;
+		if (!ret) {
+			acc->route_used[gsi] = true;
+			*handle = gsi;
+		} else {
+			acc->route_valid[gsi] = false;
+			kvm_commit_routes(acc);
+		}
+	}
+	pthread_mutex_unlock(&acc->routes_lock);
+	return ret;
+}
+
+static void kvm_irqfd_unbind(struct accel *acc, int fd, int handle)
+{
+	struct kvm_irqfd irqfd = { .fd = fd, .gsi = handle, .flags = KVM_IRQFD_FLAG_DEASSIGN };
+
+	if (handle < KVM_IOAPIC_PINS || handle >= KVM_MAX_ROUTES)
+		return;
+	pthread_mutex_lock(&acc->routes_lock);
+	if (acc->route_used[handle]) {
+		ioctl(acc->vm_fd, KVM_IRQFD, &irqfd);
+		acc->route_used[handle] = false;
+		acc->route_valid[handle] = false;
+		kvm_commit_routes(acc);
+	}
+	pthread_mutex_unlock(&acc->routes_lock);
+}
+
+/* Any-length doorbells sit on KVM's fast MMIO path; else match the 16-bit notify write. */
+static int kvm_ioeventfd(struct accel *acc, uint64_t addr, int fd, bool assign)
+{
+	struct kvm_ioeventfd io = {
+		.addr = addr,
+		.len = acc->ioeventfd_any_length ? 0 : 2,
+		.fd = fd,
+		.flags = assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN,
+	};
+
+	if (!acc->have_ioeventfd)
+		return -ENOSYS;
+	return ioctl(acc->vm_fd, KVM_IOEVENTFD, &io) < 0 ? -errno : 0;
 }
 
 const struct accel_ops accel_kvm_ops = {
@@ -501,4 +592,7 @@ const struct accel_ops accel_kvm_ops = {
 	.vcpu_request_irq_window = kvm_vcpu_request_irq_window,
 	.signal_msi = kvm_signal_msi,
 	.set_ioapic_route = kvm_set_ioapic_route,
+	.irqfd_bind = kvm_irqfd_bind,
+	.irqfd_unbind = kvm_irqfd_unbind,
+	.ioeventfd = kvm_ioeventfd,
 };

@@ -2,6 +2,8 @@
 #include "vmm/acpi.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/bytes.h"
@@ -91,20 +93,187 @@ static void gas_io(uint8_t *p, uint8_t bits, uint8_t access, uint64_t port)
 	put_le64(p + 4, port);
 }
 
-static int acpi_build_dsdt(struct acpi_builder *b, uint64_t *gpa)
+/*
+ * A small AML writer for the DSDT: named objects, packages and buffers. Package lengths are
+ * reserved at their widest (4 bytes) and shrunk when the package closes.
+ */
+struct aml {
+	uint8_t buf[4096];
+	size_t len;
+	bool overflow;
+};
+
+static void aml_bytes(struct aml *a, const void *p, size_t n)
+{
+	if (a->overflow || n > sizeof(a->buf) - a->len) {
+		a->overflow = true;
+		return;
+	}
+	memcpy(a->buf + a->len, p, n);
+	a->len += n;
+}
+
+static void aml_byte(struct aml *a, uint8_t v)
+{
+	aml_bytes(a, &v, 1);
+}
+
+static void aml_name(struct aml *a, const char *seg4)
+{
+	aml_bytes(a, seg4, 4);
+}
+
+static void aml_integer(struct aml *a, uint32_t v)
+{
+	uint8_t le[4];
+
+	put_le32(le, v);
+	if (v <= 1) {
+		aml_byte(a, v); /* ZeroOp, OneOp */
+	} else if (v <= 0xff) {
+		aml_byte(a, 0x0a);
+		aml_byte(a, v);
+	} else if (v <= 0xffff) {
+		aml_byte(a, 0x0b);
+		aml_bytes(a, le, 2);
+	} else {
+		aml_byte(a, 0x0c);
+		aml_bytes(a, le, 4);
+	}
+}
+
+static size_t aml_pkg_begin(struct aml *a)
+{
+	size_t at = a->len;
+
+	aml_bytes(a, "\0\0\0\0", 4);
+	return at;
+}
+
+/* PkgLength counts itself: 1 byte up to 63, else a lead byte plus 1-3 bytes. */
+static void aml_pkg_end(struct aml *a, size_t at)
+{
+	size_t body, n, total;
+
+	if (a->overflow)
+		return;
+	body = a->len - at - 4;
+	for (n = 1; n < 4; n++)
+		if (body + n < (n == 1 ? 64u : 1u << (4 + 8 * (n - 1))))
+			break;
+	total = body + n;
+	memmove(a->buf + at + n, a->buf + at + 4, body);
+	a->len -= 4 - n;
+	if (n == 1) {
+		a->buf[at] = total;
+		return;
+	}
+	a->buf[at] = (n - 1) << 6 | (total & 0xf);
+	for (size_t i = 1; i < n; i++)
+		a->buf[at + i] = total >> (4 + 8 * (i - 1));
+}
+
+/* Word and DWord address space descriptors: producer, fixed min and max, positive decode. */
+static void res_word(struct aml *a, uint8_t type, uint8_t type_flags, uint16_t min, uint16_t max)
+{
+	uint8_t d[16] = { 0x88, 13, 0, type, 0x0c, type_flags };
+
+	put_le16(d + 8, min);
+	put_le16(d + 10, max);
+	put_le16(d + 14, max - min + 1);
+	aml_bytes(a, d, sizeof(d));
+}
+
+static void res_dword_memory(struct aml *a, uint32_t min, uint32_t max)
+{
+	uint8_t d[26] = { 0x87, 23, 0, 0, 0x0c, 0x01 /* read-write, non-cacheable */ };
+
+	put_le32(d + 10, min);
+	put_le32(d + 14, max);
+	put_le32(d + 22, max - min + 1);
+	aml_bytes(a, d, sizeof(d));
+}
+
+/* \_SB.PCI0: the root bridge, its bus, I/O and MMIO windows and INTA# routing (_PRT). */
+static void aml_pci_root(struct aml *a, const struct acpi_config *cfg)
+{
+	static const uint8_t config_ports[8] = { 0x47, 0x01, 0xf8, 0x0c, 0xf8, 0x0c, 0x01, 0x08 };
+	size_t scope, device, buffer, prt, entry;
+
+	aml_byte(a, 0x10); /* ScopeOp */
+	scope = aml_pkg_begin(a);
+	aml_bytes(a, "\\_SB_", 5);
+	aml_bytes(a, "\x5b\x82", 2); /* DeviceOp */
+	device = aml_pkg_begin(a);
+	aml_name(a, "PCI0");
+	aml_byte(a, 0x08);
+	aml_name(a, "_HID");
+	aml_integer(a, 0x030ad041); /* EisaId ("PNP0A03") */
+	aml_byte(a, 0x08);
+	aml_name(a, "_ADR");
+	aml_integer(a, 0);
+	aml_byte(a, 0x08);
+	aml_name(a, "_UID");
+	aml_integer(a, 0);
+
+	aml_byte(a, 0x08);
+	aml_name(a, "_CRS");
+	aml_byte(a, 0x11); /* BufferOp */
+	buffer = aml_pkg_begin(a);
+	aml_integer(a, 16 + sizeof(config_ports) + 2 * 16 + 26 + 2);
+	res_word(a, 2, 0, 0, 0xff);        /* bus numbers 0-255 */
+	aml_bytes(a, config_ports, sizeof(config_ports));
+	res_word(a, 1, 3, 0x0000, 0x0cf7); /* I/O below the config ports */
+	res_word(a, 1, 3, 0x0d00, 0xffff); /* and above them */
+	res_dword_memory(a, cfg->pci_mmio_base, cfg->pci_mmio_base + cfg->pci_mmio_size - 1);
+	aml_bytes(a, "\x79\x00", 2);     /* end tag */
+	aml_pkg_end(a, buffer);
+
+	aml_byte(a, 0x08);
+	aml_name(a, "_PRT");
+	aml_byte(a, 0x12); /* PackageOp */
+	prt = aml_pkg_begin(a);
+	aml_byte(a, cfg->pci_slots - 1);
+	for (unsigned slot = 1; slot < cfg->pci_slots; slot++) {
+		aml_byte(a, 0x12);
+		entry = aml_pkg_begin(a);
+		aml_byte(a, 4);
+		aml_integer(a, slot << 16 | 0xffff);
+		aml_integer(a, 0); /* INTA# */
+		aml_integer(a, 0); /* no link device: the last field is the GSI */
+		aml_integer(a, cfg->pci_intx_gsi(slot));
+		aml_pkg_end(a, entry);
+	}
+	aml_pkg_end(a, prt);
+	aml_pkg_end(a, device);
+	aml_pkg_end(a, scope);
+}
+
+static int acpi_build_dsdt(struct acpi_builder *b, const struct acpi_config *cfg, uint64_t *gpa)
 {
 	/* Name (\_S5, Package (4) { Zero, Zero, Zero, Zero }): SLP_TYP 0 for S5. */
 	static const uint8_t s5[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x06, 0x04,
 				      0x00, 0x00, 0x00, 0x00 };
-	uint32_t len = ACPI_HEADER_LEN + sizeof(s5);
-	uint8_t *t = acpi_alloc(b, len, 16, gpa);
+	struct aml *a = calloc(1, sizeof(*a));
+	uint32_t len;
+	uint8_t *t;
 
 	_Static_assert(ACPI_SLP_TYP_S5 == 0, "the DSDT encodes \\_S5 as ZeroOp");
-	if (!t)
+	if (!a)
+		return -ENOMEM;
+	aml_bytes(a, s5, sizeof(s5));
+	if (cfg->pci_slots)
+		aml_pci_root(a, cfg);
+	len = ACPI_HEADER_LEN + a->len;
+	t = a->overflow ? NULL : acpi_alloc(b, len, 16, gpa);
+	if (!t) {
+		free(a);
 		return -E2BIG;
+	}
 	acpi_header(t, "DSDT", len, 2);
-	memcpy(t + ACPI_HEADER_LEN, s5, sizeof(s5));
+	memcpy(t + ACPI_HEADER_LEN, a->buf, a->len);
 	acpi_finish(t);
+	free(a);
 	return 0;
 }
 
@@ -215,7 +384,7 @@ int acpi_build(uint8_t *buf, uint64_t base, size_t size, const struct acpi_confi
 	memcpy(facs_p, "FACS", 4);
 	put_le32(facs_p + 4, FACS_LEN);
 	put8(facs_p + 32, 2); /* version */
-	if (acpi_build_dsdt(&b, &dsdt) || acpi_build_fadt(&b, cfg, facs, dsdt, &fadt) ||
+	if (acpi_build_dsdt(&b, cfg, &dsdt) || acpi_build_fadt(&b, cfg, facs, dsdt, &fadt) ||
 	    acpi_build_madt(&b, cfg, &madt))
 		return -E2BIG;
 	tables[0] = fadt;

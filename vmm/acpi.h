@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * ACPI tables built at start: RSDP, RSDT, XSDT, FADT, FACS, DSDT (\_S5) and MADT (every
- * local APIC, the IOAPIC, ISA overrides), so Linux finds all vCPUs and the IOAPIC, and
- * powers off through the PM block. The power button is the FADT's fixed-feature button.
+ * ACPI tables built at start: RSDP, RSDT, XSDT, FADT, FACS, DSDT (\_S5, the PCI root
+ * bridge with its windows and INTA# routing) and MADT (every local APIC, the IOAPIC, ISA
+ * overrides), so Linux finds all vCPUs, the IOAPIC and PCI, and powers off through the PM
+ * block. The power button is the FADT's fixed-feature button.
  */
 #ifndef KEEL_VMM_ACPI_H
 #define KEEL_VMM_ACPI_H
@@ -15,6 +16,10 @@ struct acpi_config {
 	uint64_t ioapic_addr;
 	uint8_t ioapic_id;
 	uint16_t pm_base; /* the ACPI PM block (vdevices/acpi_pm.h layout) */
+	/* PCI root bridge in the DSDT: slots 1..pci_slots-1 and their INTA# GSIs (0: none). */
+	unsigned pci_slots;
+	uint64_t pci_mmio_base, pci_mmio_size;
+	unsigned (*pci_intx_gsi)(unsigned slot);
 };
 
 /*

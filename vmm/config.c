@@ -20,6 +20,11 @@ const char config_usage[] =
 	"  --cpus N           vCPUs (default: 1)\n"
 	"  --console SPEC     COM1: stdio, file:PATH, unix:PATH, pty or null (default: stdio)\n"
 	"  --control PATH     a JSON-lines control socket at PATH\n"
+	"  --disk PATH[,readonly][,serial=ID]\n"
+	"                     a virtio-blk disk: raw image file or block device (up to 8)\n"
+	"  --net tap=NAME[,mac=MAC] | fd=N[,mac=MAC]\n"
+	"                     a virtio-net NIC on a TAP (created if missing) or inherited fd\n"
+	"  --rng              a virtio-rng device fed by the host's getrandom()\n"
 	"  --accel NAME       auto, kvm or keel (default: auto)\n"
 	"  --no-reboot        exit (code 2) when the guest reboots, instead of resetting it\n"
 	"  --help, --version\n"
@@ -36,6 +41,9 @@ enum {
 	OPT_CONTROL,
 	OPT_ACCEL,
 	OPT_NO_REBOOT,
+	OPT_DISK,
+	OPT_NET,
+	OPT_RNG,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -50,10 +58,128 @@ static const struct option config_options[] = {
 	{ "control", required_argument, NULL, OPT_CONTROL },
 	{ "accel", required_argument, NULL, OPT_ACCEL },
 	{ "no-reboot", no_argument, NULL, OPT_NO_REBOOT },
+	{ "disk", required_argument, NULL, OPT_DISK },
+	{ "net", required_argument, NULL, OPT_NET },
+	{ "rng", no_argument, NULL, OPT_RNG },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* Copies the next comma-separated field of *spec into field; false if it does not fit. */
+static bool next_field(const char **spec, char *field, size_t size)
+{
+	size_t len = strcspn(*spec, ",");
+
+	if (len >= size)
+		return false;
+	memcpy(field, *spec, len);
+	field[len] = 0;
+	*spec += (*spec)[len] == ',' ? len + 1 : len;
+	return true;
+}
+
+static enum config_parse_result parse_disk(struct vm_config *cfg, const char *arg, char *err,
+					   size_t errlen)
+{
+	struct disk_config *disk = &cfg->disks[cfg->ndisks];
+	const char *spec = arg;
+	char field[4096];
+
+	if (cfg->ndisks == VMM_MAX_DISKS) {
+		snprintf(err, errlen, "--disk '%s': at most %d disks", arg, VMM_MAX_DISKS);
+		return CONFIG_ERROR;
+	}
+	*disk = (struct disk_config){ 0 };
+	if (!next_field(&spec, disk->path, sizeof(disk->path)) || !disk->path[0]) {
+		snprintf(err, errlen, "--disk '%s': no image path (or one too long)", arg);
+		return CONFIG_ERROR;
+	}
+	while (*spec) {
+		if (!next_field(&spec, field, sizeof(field)))
+			field[0] = 0;
+		if (!strcmp(field, "readonly") || !strcmp(field, "ro")) {
+			disk->readonly = true;
+		} else if (!strncmp(field, "serial=", 7)) {
+			if (strlen(field + 7) > VMM_DISK_SERIAL_MAX) {
+				snprintf(err, errlen, "--disk '%s': serial longer than %d bytes",
+					 arg, VMM_DISK_SERIAL_MAX);
+				return CONFIG_ERROR;
+			}
+			strcpy(disk->serial, field + 7);
+		} else {
+			snprintf(err, errlen, "--disk '%s': unknown option '%s'", arg, field);
+			return CONFIG_ERROR;
+		}
+	}
+	cfg->ndisks++;
+	return CONFIG_RUN;
+}
+
+static bool parse_mac(const char *text, uint8_t mac[6])
+{
+	unsigned b[6];
+	char tail;
+
+	if (sscanf(text, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+		   &tail) != 6 || strlen(text) != 17)
+		return false;
+	for (int i = 0; i < 6; i++)
+		mac[i] = b[i];
+	/* A NIC's address must be unicast. */
+	return !(mac[0] & 1);
+}
+
+static enum config_parse_result parse_net(struct vm_config *cfg, const char *arg, char *err,
+					  size_t errlen)
+{
+	struct nic_config *nic = &cfg->nics[cfg->nnics];
+	const char *spec = arg;
+	char field[64];
+	uint64_t fd;
+
+	if (cfg->nnics == VMM_MAX_NICS) {
+		snprintf(err, errlen, "--net '%s': at most %d NICs", arg, VMM_MAX_NICS);
+		return CONFIG_ERROR;
+	}
+	*nic = (struct nic_config){ .fd = -1 };
+	while (*spec) {
+		if (!next_field(&spec, field, sizeof(field))) {
+			snprintf(err, errlen, "--net '%s': option too long", arg);
+			return CONFIG_ERROR;
+		}
+		if (!strncmp(field, "tap=", 4)) {
+			if (!field[4] || strlen(field + 4) >= sizeof(nic->tap)) {
+				snprintf(err, errlen, "--net '%s': a TAP name has 1 to %zu characters",
+					 arg, sizeof(nic->tap) - 1);
+				return CONFIG_ERROR;
+			}
+			strcpy(nic->tap, field + 4);
+		} else if (!strncmp(field, "fd=", 3)) {
+			if (parse_u64(field + 3, INT32_MAX, &fd)) {
+				snprintf(err, errlen, "--net '%s': fd must be a number", arg);
+				return CONFIG_ERROR;
+			}
+			nic->fd = fd;
+		} else if (!strncmp(field, "mac=", 4)) {
+			if (!parse_mac(field + 4, nic->mac)) {
+				snprintf(err, errlen,
+					 "--net '%s': mac must be a unicast xx:xx:xx:xx:xx:xx", arg);
+				return CONFIG_ERROR;
+			}
+			nic->mac_set = true;
+		} else {
+			snprintf(err, errlen, "--net '%s': unknown option '%s'", arg, field);
+			return CONFIG_ERROR;
+		}
+	}
+	if (!nic->tap[0] == (nic->fd < 0)) {
+		snprintf(err, errlen, "--net '%s': give exactly one of tap=NAME or fd=N", arg);
+		return CONFIG_ERROR;
+	}
+	cfg->nnics++;
+	return CONFIG_RUN;
+}
 
 static enum config_parse_result config_option(struct vm_config *cfg, int opt, const char *arg,
 					      char *err, size_t errlen)
@@ -112,6 +238,13 @@ static enum config_parse_result config_option(struct vm_config *cfg, int opt, co
 		break;
 	case OPT_NO_REBOOT:
 		cfg->no_reboot = true;
+		break;
+	case OPT_DISK:
+		return parse_disk(cfg, arg, err, errlen);
+	case OPT_NET:
+		return parse_net(cfg, arg, err, errlen);
+	case OPT_RNG:
+		cfg->rng = true;
 		break;
 	}
 	return CONFIG_RUN;

@@ -9,6 +9,23 @@
 
 enum accel_kind { ACCEL_AUTO, ACCEL_KVM, ACCEL_KEEL };
 
+#define VMM_MAX_DISKS 8
+#define VMM_MAX_NICS 4
+#define VMM_DISK_SERIAL_MAX 20 /* virtio-blk's ID string */
+
+struct disk_config {
+	char path[4096];
+	char serial[VMM_DISK_SERIAL_MAX + 1];
+	bool readonly;
+};
+
+struct nic_config {
+	char tap[16]; /* IFNAMSIZ: the TAP to create or attach */
+	int fd;       /* an inherited TAP fd, or -1 */
+	uint8_t mac[6];
+	bool mac_set;
+};
+
 struct vm_config {
 	const char *kernel;
 	const char *initrd;
@@ -19,6 +36,11 @@ struct vm_config {
 	const char *control; /* control socket path, or NULL */
 	enum accel_kind accel;
 	bool no_reboot;
+	struct disk_config disks[VMM_MAX_DISKS];
+	unsigned ndisks;
+	struct nic_config nics[VMM_MAX_NICS];
+	unsigned nnics;
+	bool rng;
 };
 
 /* keel-vmm's exit codes. */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "vdevices/virtio.h"
 #include "vmm/vm.h"
 
 #define CONTROL_LINE_MAX 65536
@@ -77,10 +78,31 @@ static json_object *control_query_status(struct vm *vm)
 	return r;
 }
 
+/* Per virtio device: doorbells seen, how many came as vCPU exits, interrupts sent. */
+static json_object *control_query_virtio(struct vm *vm)
+{
+	json_object *list = json_object_new_array();
+
+	for (unsigned i = 0; i < vm->nvirtio; i++) {
+		json_object *d = json_object_new_object();
+		struct virtio_stats st;
+
+		virtio_get_stats(vm->virtio[i], &st);
+		json_object_object_add(d, "device", json_object_new_string(virtio_name(vm->virtio[i])));
+		json_object_object_add(d, "kicks", json_object_new_int64((int64_t)st.kicks));
+		json_object_object_add(d, "kick-exits", json_object_new_int64((int64_t)st.kick_exits));
+		json_object_object_add(d, "interrupts", json_object_new_int64((int64_t)st.interrupts));
+		json_object_array_add(list, d);
+	}
+	return list;
+}
+
 static json_object *control_execute(struct vm *vm, const char *name)
 {
 	if (!strcmp(name, "query-status"))
 		return control_return(control_query_status(vm));
+	if (!strcmp(name, "query-virtio"))
+		return control_return(control_query_virtio(vm));
 	if (!strcmp(name, "pause")) {
 		if (!vm->paused)
 			vm_pause(vm);

@@ -260,7 +260,7 @@ static int vm_create_devices(struct vm *vm)
 		ret = acpi_pm_use_evloop(vm->pm, vm->loop);
 	if (ret)
 		return ret;
-	return vm_add_device(vm, &pci_host_vdev_ops, pci_host_create(&vm->pio));
+	return vm_create_pci_devices(vm);
 }
 
 static unsigned vm_build_e820(const struct vm *vm, struct e820_entry *e820)
@@ -285,6 +285,10 @@ static int vm_load_guest(struct vm *vm)
 		.ioapic_addr = IOAPIC_DEFAULT_BASE,
 		.ioapic_id = 0,
 		.pm_base = ACPI_PM_BASE,
+		.pci_slots = PCI_MAX_DEVICES,
+		.pci_mmio_base = LAYOUT_PCI_MMIO_START,
+		.pci_mmio_size = LAYOUT_PCI_MMIO_END + 1 - LAYOUT_PCI_MMIO_START,
+		.pci_intx_gsi = pci_intx_gsi,
 	};
 	struct e820_entry e820[E820_MAX];
 	struct linux_boot boot = {

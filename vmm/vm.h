@@ -22,6 +22,10 @@
 
 struct chardev;
 struct control;
+struct pci_host;
+struct virtio_dev;
+
+#define VM_MAX_VIRTIO 16
 
 /* Lifecycle requests, raised from any thread and acted on by the main thread. */
 enum vm_event {
@@ -55,6 +59,9 @@ struct vm {
 	struct pic *pic;
 	struct ioapic *ioapic;
 	struct acpi_pm *pm;
+	struct pci_host *pci;
+	struct virtio_dev *virtio[VM_MAX_VIRTIO];
+	unsigned nvirtio;
 	struct chardev *console;
 	struct control *control;
 
@@ -99,6 +106,9 @@ void vm_raise_event(struct vm *vm, enum vm_event event, const char *fmt, ...)
 void vm_pause(struct vm *vm);
 void vm_resume(struct vm *vm);
 void vm_power_button(struct vm *vm);
+
+/* The PCI host and virtio devices from the configuration (vm_pci.c). */
+int vm_create_pci_devices(struct vm *vm);
 
 /* The vCPU thread (vcpu.c). */
 void *vcpu_thread_main(void *arg);

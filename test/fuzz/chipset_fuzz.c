@@ -86,7 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		vdev_list_add(&devs, &acpi_pm_vdev_ops,
 			      acpi_pm_create(&pio, ACPI_PM_BASE, (struct irq_line){ isa_irq, NULL, 9 },
 					     &pm_events));
-		vdev_list_add(&devs, &pci_host_vdev_ops, pci_host_create(&pio));
+		vdev_list_add(&devs, &pci_host_vdev_ops, pci_host_create(&pio, NULL, 0, 0));
 	}
 	vdev_list_reset(&devs);
 	for (size_t i = 0; i + 4 <= size; i += 4) {

@@ -52,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		vdev_list_add(&devs, &i8042_vdev_ops, i8042_create(&pio, none, none, NULL, NULL));
 		vdev_list_add(&devs, &acpi_pm_vdev_ops, acpi_pm_create(&pio, ACPI_PM_BASE, none,
 					&(struct acpi_pm_events){ 0 }));
-		vdev_list_add(&devs, &pci_host_vdev_ops, pci_host_create(&pio));
+		vdev_list_add(&devs, &pci_host_vdev_ops, pci_host_create(&pio, NULL, 0, 0));
 		ready = true;
 	}
 	state_reader_init(&r, data, size);

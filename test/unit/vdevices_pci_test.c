@@ -13,7 +13,7 @@ struct pci_machine {
 static bool pci_machine_init(struct pci_machine *m)
 {
 	io_bus_init(&m->pio, "pio");
-	m->host = pci_host_create(&m->pio);
+	m->host = pci_host_create(&m->pio, NULL, 0, 0);
 	return m->host != NULL;
 }
 
