@@ -14,7 +14,7 @@ Q := $(if $(V),,@)
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 CC      ?= gcc
 CFLAGS  ?= -O2 -g
-LDLIBS  := -lpthread $(shell pkg-config --libs json-c 2>/dev/null)
+LDLIBS  := -lpthread -luring $(shell pkg-config --libs json-c 2>/dev/null)
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter -Wmissing-prototypes -Wstrict-prototypes
 CPPFLAGS += -I. -D_GNU_SOURCE -DKEEL_VERSION='"$(VERSION)"'
 BASE_CFLAGS := -std=gnu11 $(WARN) -MMD -MP -fno-strict-aliasing

@@ -406,8 +406,9 @@ int virtio_blk_create(const struct virtio_env *env, const char *path, bool reado
 		free(blk);
 		return ret;
 	}
+	/* The ID is 20 bytes, NUL-padded, not necessarily terminated. */
 	if (serial)
-		strncpy(blk->serial, serial, sizeof(blk->serial));
+		memcpy(blk->serial, serial, strnlen(serial, sizeof(blk->serial)));
 	blk_fill_config(blk);
 	ret = virtio_pci_create(env, 0, &virtio_blk_ops, blk, &blk->vdev);
 	if (ret) {

@@ -63,7 +63,8 @@ struct virtq_chain {
 void virtq_reset(struct virtq *vq);
 /*
  * Checks the configured size and the three areas (alignment 16/2/4, wholly inside guest
- * RAM) and starts the queue. -EINVAL (queue left disabled) if any is wrong.
+ * RAM) and starts the queue. -EINVAL (queue left disabled) if any is wrong. The ring
+ * indices are kept (zero after virtq_reset()) and kicks start enabled.
  */
 int virtq_enable(struct virtq *vq, const struct guest_mem *mem);
 /*
@@ -71,7 +72,10 @@ int virtq_enable(struct virtq *vq, const struct guest_mem *mem);
  * -EIO if the queue is (or just became) broken, -ENODEV if it is not enabled.
  */
 int virtq_pop(struct virtq *vq, struct virtq_chain *chain);
-/* Returns a popped chain with the number of bytes written into its writable part. */
+/*
+ * Returns a popped chain with the number of bytes written into its writable part. This and
+ * the notification calls below do nothing (false) on a queue not enabled or broken.
+ */
 void virtq_push(struct virtq *vq, uint16_t head, uint32_t written);
 /* After one or more pushes: does the guest want an interrupt now (event index or flags)? */
 bool virtq_should_notify(struct virtq *vq);

@@ -18,7 +18,12 @@ const char config_usage[] =
 	"  --append STRING    the kernel command line (default: console=ttyS0)\n"
 	"  --memory SIZE      guest memory in MiB, or with a K/M/G suffix (default: 256)\n"
 	"  --cpus N           vCPUs (default: 1)\n"
-	"  --console SPEC     COM1: stdio, file:PATH, unix:PATH, pty or null (default: stdio)\n"
+	"  --console [hvc0:]SPEC\n"
+	"                     the console: stdio, file:PATH, unix:PATH, pty or null (default:\n"
+	"                     stdio), on COM1 or, with hvc0:, on virtio-console (console=hvc0)\n"
+	"  --channel name=NAME,SPEC\n"
+	"                     a named virtio-serial port (/dev/virtio-ports/NAME in the guest)\n"
+	"                     on a console backend SPEC, e.g. name=org.keel.agent.0,unix:PATH\n"
 	"  --control PATH     a JSON-lines control socket at PATH\n"
 	"  --disk PATH[,readonly][,serial=ID]\n"
 	"                     a virtio-blk disk: raw image file or block device (up to 8)\n"
@@ -44,6 +49,7 @@ enum {
 	OPT_DISK,
 	OPT_NET,
 	OPT_RNG,
+	OPT_CHANNEL,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -61,6 +67,7 @@ static const struct option config_options[] = {
 	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "net", required_argument, NULL, OPT_NET },
 	{ "rng", no_argument, NULL, OPT_RNG },
+	{ "channel", required_argument, NULL, OPT_CHANNEL },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -181,6 +188,32 @@ static enum config_parse_result parse_net(struct vm_config *cfg, const char *arg
 	return CONFIG_RUN;
 }
 
+static enum config_parse_result parse_channel(struct vm_config *cfg, const char *arg, char *err,
+					      size_t errlen)
+{
+	const char *spec = arg;
+	char field[sizeof(cfg->channels[0].name) + 5];
+
+	if (cfg->nchannels == VMM_MAX_CHANNELS) {
+		snprintf(err, errlen, "--channel '%s': at most %d channels", arg, VMM_MAX_CHANNELS);
+		return CONFIG_ERROR;
+	}
+	if (!next_field(&spec, field, sizeof(field)) || strncmp(field, "name=", 5) || !field[5]) {
+		snprintf(err, errlen, "--channel '%s': must start with name=NAME (at most %zu bytes)",
+			 arg, sizeof(cfg->channels[0].name) - 1);
+		return CONFIG_ERROR;
+	}
+	if (!*spec) {
+		snprintf(err, errlen, "--channel '%s': no backend after the name (e.g. unix:PATH)",
+			 arg);
+		return CONFIG_ERROR;
+	}
+	strcpy(cfg->channels[cfg->nchannels].name, field + 5);
+	cfg->channels[cfg->nchannels].chardev = spec;
+	cfg->nchannels++;
+	return CONFIG_RUN;
+}
+
 static enum config_parse_result config_option(struct vm_config *cfg, int opt, const char *arg,
 					      char *err, size_t errlen)
 {
@@ -215,7 +248,8 @@ static enum config_parse_result config_option(struct vm_config *cfg, int opt, co
 		cfg->cpus = (unsigned)v;
 		break;
 	case OPT_CONSOLE:
-		cfg->console = arg;
+		cfg->console_hvc = !strncmp(arg, "hvc0:", 5);
+		cfg->console = cfg->console_hvc ? arg + 5 : arg;
 		break;
 	case OPT_CONTROL:
 		if (!*arg) {
@@ -246,6 +280,8 @@ static enum config_parse_result config_option(struct vm_config *cfg, int opt, co
 	case OPT_RNG:
 		cfg->rng = true;
 		break;
+	case OPT_CHANNEL:
+		return parse_channel(cfg, arg, err, errlen);
 	}
 	return CONFIG_RUN;
 }

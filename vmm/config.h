@@ -12,6 +12,7 @@ enum accel_kind { ACCEL_AUTO, ACCEL_KVM, ACCEL_KEEL };
 #define VMM_MAX_DISKS 8
 #define VMM_MAX_NICS 4
 #define VMM_DISK_SERIAL_MAX 20 /* virtio-blk's ID string */
+#define VMM_MAX_CHANNELS 6      /* virtio-console ports besides the console */
 
 struct disk_config {
 	char path[4096];
@@ -32,7 +33,7 @@ struct vm_config {
 	const char *append;
 	uint64_t memory; /* bytes */
 	unsigned cpus;
-	const char *console; /* a chardev spec (vdevices/chardev.h) */
+	const char *console; /* a chardev spec (vdevices/chardev.h), for COM1 or hvc0 */
 	const char *control; /* control socket path, or NULL */
 	enum accel_kind accel;
 	bool no_reboot;
@@ -41,6 +42,12 @@ struct vm_config {
 	struct nic_config nics[VMM_MAX_NICS];
 	unsigned nnics;
 	bool rng;
+	bool console_hvc; /* the console is virtio-console's hvc0, not COM1 */
+	struct {
+		char name[128];
+		const char *chardev;
+	} channels[VMM_MAX_CHANNELS];
+	unsigned nchannels;
 };
 
 /* keel-vmm's exit codes. */

@@ -244,9 +244,14 @@ static int vm_create_devices(struct vm *vm)
 		log_error("--console '%s': %s", vm->cfg->console, why);
 		return ret;
 	}
+	if (vm->cfg->console_hvc) {
+		ret = chardev_open("null", vm->loop, &vm->serial, &why);
+		if (ret)
+			return ret;
+	}
 	ret = vm_add_device(vm, &uart_vdev_ops,
 			    uart_create(&vm->pio, UART_COM1_BASE, vm_isa_irq(vm, UART_COM1_IRQ),
-					vm->console));
+					vm->serial ? vm->serial : vm->console));
 	if (ret)
 		return ret;
 	ret = vm_add_device(vm, &i8042_vdev_ops,
@@ -642,6 +647,11 @@ void vm_destroy(struct vm *vm)
 	vdev_list_destroy(&vm->devices);
 	if (vm->console)
 		chardev_close(vm->console);
+	if (vm->serial)
+		chardev_close(vm->serial);
+	for (unsigned i = 0; i < VMM_MAX_CHANNELS; i++)
+		if (vm->channels[i])
+			chardev_close(vm->channels[i]);
 	for (unsigned i = 0; vm->vcpus && i < vm->ncpus; i++)
 		if (vm->vcpus[i].accel)
 			vm->accel_ops->vcpu_destroy(vm->vcpus[i].accel);

@@ -63,6 +63,8 @@ struct vm {
 	struct virtio_dev *virtio[VM_MAX_VIRTIO];
 	unsigned nvirtio;
 	struct chardev *console;
+	struct chardev *serial; /* COM1's when the console is on hvc0 */
+	struct chardev *channels[VMM_MAX_CHANNELS];
 	struct control *control;
 
 	unsigned ncpus;

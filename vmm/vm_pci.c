@@ -10,7 +10,9 @@
 #include "lib/log.h"
 #include "vdevices/ioapic.h"
 #include "vdevices/pci.h"
+#include "vdevices/chardev.h"
 #include "vdevices/virtio_blk.h"
+#include "vdevices/virtio_console.h"
 #include "vdevices/virtio_net.h"
 #include "vdevices/virtio_rng.h"
 #include "vmm/layout.h"
@@ -88,6 +90,36 @@ static int vm_add_virtio(struct vm *vm, struct virtio_dev *vdev)
 	return vdev_list_add(&vm->devices, &virtio_pci_vdev_ops, vdev);
 }
 
+/* Port 0 is the console (hvc0, or an idle one); the channels follow as named ports. */
+static int vm_create_virtio_console(struct vm *vm, const struct virtio_env *env)
+{
+	struct virtio_console_port_config ports[1 + VMM_MAX_CHANNELS] = {
+		{ .console = true, .chardev = vm->cfg->console_hvc ? vm->console : NULL },
+	};
+	struct virtio_dev *vdev;
+	const char *why = "unknown";
+	char err[256];
+	int ret;
+
+	for (unsigned i = 0; i < vm->cfg->nchannels; i++) {
+		ret = chardev_open(vm->cfg->channels[i].chardev, vm->loop, &vm->channels[i], &why);
+		if (ret) {
+			log_error("--channel %s: '%s': %s", vm->cfg->channels[i].name,
+				  vm->cfg->channels[i].chardev, why);
+			return ret;
+		}
+		ports[1 + i].name = vm->cfg->channels[i].name;
+		ports[1 + i].chardev = vm->channels[i];
+	}
+	ret = virtio_console_create(env, vm->loop, ports, 1 + vm->cfg->nchannels, &vdev, err,
+				    sizeof(err));
+	if (ret) {
+		log_error("virtio-console: %s", err);
+		return ret;
+	}
+	return vm_add_virtio(vm, vdev);
+}
+
 int vm_create_pci_devices(struct vm *vm)
 {
 	struct virtio_env env;
@@ -141,6 +173,11 @@ int vm_create_pci_devices(struct vm *vm)
 			return ret;
 		}
 		ret = vm_add_virtio(vm, vdev);
+		if (ret)
+			return ret;
+	}
+	if (vm->cfg->console_hvc || vm->cfg->nchannels) {
+		ret = vm_create_virtio_console(vm, &env);
 		if (ret)
 			return ret;
 	}
