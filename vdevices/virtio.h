@@ -58,6 +58,8 @@ struct virtio_device_ops {
 	void (*queue_kicked)(void *dev, unsigned q);
 	/* On the worker: an fd added with virtio_watch_fd() is ready. */
 	void (*fd_ready)(void *dev, int fd, uint32_t events);
+	/* On the worker (optional): requests are still with the backend. */
+	bool (*busy)(void *dev);
 	void (*destroy)(void *dev);
 };
 
@@ -67,6 +69,8 @@ struct virtio_env {
 	const struct guest_mem *mem;
 	struct msi_target msi;
 	struct doorbells doorbells;
+	/* Tests and fuzzers: no worker thread; virtio_poll() serves events on the caller. */
+	bool no_worker_thread;
 };
 
 /* Creates the PCI function (slot 0: next free). -errno with nothing left behind on error. */
@@ -89,6 +93,13 @@ void virtio_queue_error(struct virtio_dev *vdev, unsigned q, const char *what);
  */
 int virtio_watch_fd(struct virtio_dev *vdev, int fd, uint32_t events);
 int virtio_unwatch_fd(struct virtio_dev *vdev, int fd);
+/*
+ * With no_worker_thread: serves the device's ready events (kicks, backend fds) for up to
+ * timeout_ms on the calling thread; returns how many it served (0: none, or not live).
+ */
+int virtio_poll(struct virtio_dev *vdev, int timeout_ms);
+/* With no_worker_thread: the device still waits on its backend for some requests. */
+bool virtio_busy(struct virtio_dev *vdev);
 /* Counters for tests and benches. */
 struct virtio_stats {
 	uint64_t kicks;          /* doorbells seen by the worker */

@@ -318,6 +318,11 @@ static void blk_fd_ready(void *opaque, int fd, uint32_t events)
 	blk_reap(opaque);
 }
 
+static bool blk_busy(void *opaque)
+{
+	return ((struct virtio_blk *)opaque)->in_flight > 0;
+}
+
 static int blk_start(void *opaque, uint64_t features)
 {
 	struct virtio_blk *blk = opaque;
@@ -372,6 +377,7 @@ static const struct virtio_device_ops virtio_blk_ops = {
 	.stop = blk_stop,
 	.queue_kicked = blk_queue_kicked,
 	.fd_ready = blk_fd_ready,
+	.busy = blk_busy,
 	.destroy = blk_destroy,
 };
 

@@ -108,7 +108,8 @@ struct virtio_dev {
 	/* The worker. */
 	int epoll_fd, stop_fd;
 	pthread_t worker;
-	bool running;
+	bool running; /* the worker thread exists */
+	bool live;    /* between a successful start and the next stop */
 	int watched[VIRTIO_MAX_WATCHED];
 	unsigned nwatched;
 };
@@ -189,38 +190,56 @@ static void drain_fd(int fd)
 		;
 }
 
+/* Serves ready fds for up to timeout_ms: events handled, or -1 when told to stop. */
+static int virtio_dispatch(struct virtio_dev *vdev, int timeout_ms)
+{
+	struct epoll_event events[16];
+	int n = epoll_wait(vdev->epoll_fd, events, 16, timeout_ms);
+
+	if (n < 0)
+		return errno == EINTR ? 0 : -1;
+	for (int i = 0; i < n; i++) {
+		uint64_t tag = events[i].data.u64;
+		uint64_t count;
+
+		if (tag == UINT64_MAX)
+			return -1;
+		if (tag >> 32) {
+			vdev->ops->fd_ready(vdev->dev, (int)(uint32_t)tag, events[i].events);
+			continue;
+		}
+		if (read(vdev->kick_fd[tag], &count, sizeof(count)) != sizeof(count))
+			continue;
+		pthread_mutex_lock(&vdev->lock);
+		vdev->stats.kicks++;
+		pthread_mutex_unlock(&vdev->lock);
+		vdev->ops->queue_kicked(vdev->dev, tag);
+	}
+	return n;
+}
+
 static void *virtio_worker_main(void *arg)
 {
 	struct virtio_dev *vdev = arg;
-	struct epoll_event events[16];
 
-	for (;;) {
-		int n = epoll_wait(vdev->epoll_fd, events, 16, -1);
+	while (virtio_dispatch(vdev, -1) >= 0)
+		;
+	return NULL;
+}
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			log_error("%s: epoll_wait: %s", vdev->ops->name, strerror(errno));
-			return NULL;
-		}
-		for (int i = 0; i < n; i++) {
-			uint64_t tag = events[i].data.u64;
-			uint64_t count;
+int virtio_poll(struct virtio_dev *vdev, int timeout_ms)
+{
+	int ret;
 
-			if (tag == UINT64_MAX)
-				return NULL;
-			if (tag >> 32) {
-				vdev->ops->fd_ready(vdev->dev, (int)(uint32_t)tag, events[i].events);
-				continue;
-			}
-			if (read(vdev->kick_fd[tag], &count, sizeof(count)) != sizeof(count))
-				continue;
-			pthread_mutex_lock(&vdev->lock);
-			vdev->stats.kicks++;
-			pthread_mutex_unlock(&vdev->lock);
-			vdev->ops->queue_kicked(vdev->dev, tag);
-		}
-	}
+	if (!vdev->env.no_worker_thread || !vdev->live)
+		return 0;
+	ret = virtio_dispatch(vdev, timeout_ms);
+	return ret > 0 ? ret : 0;
+}
+
+bool virtio_busy(struct virtio_dev *vdev)
+{
+	return vdev->live && vdev->ops->busy && vdev->ops->busy(vdev->dev);
 }
 
 int virtio_watch_fd(struct virtio_dev *vdev, int fd, uint32_t events)
@@ -269,12 +288,15 @@ static int virtio_start(struct virtio_dev *vdev)
 	if (ret)
 		return ret;
 	drain_fd(vdev->stop_fd);
-	ret = -pthread_create(&vdev->worker, NULL, virtio_worker_main, vdev);
-	if (ret) {
-		vdev->ops->stop(vdev->dev);
-		return ret;
+	if (!vdev->env.no_worker_thread) {
+		ret = -pthread_create(&vdev->worker, NULL, virtio_worker_main, vdev);
+		if (ret) {
+			vdev->ops->stop(vdev->dev);
+			return ret;
+		}
+		vdev->running = true;
 	}
-	vdev->running = true;
+	vdev->live = true;
 	/* Kicks sent before DRIVER_OK are still counted in the eventfds: serve them now. */
 	for (unsigned q = 0; q < vdev->num_queues; q++) {
 		static const uint64_t one = 1;
@@ -296,6 +318,7 @@ static void virtio_stop(struct virtio_dev *vdev)
 		pthread_join(vdev->worker, NULL);
 		vdev->running = false;
 	}
+	vdev->live = false;
 	vdev->ops->stop(vdev->dev);
 	while (vdev->nwatched)
 		virtio_unwatch_fd(vdev, vdev->watched[0]);

@@ -64,6 +64,22 @@ def main():
     if sha256_file(image) != before:
         fail("the read-only image changed")
     print("read-only disk: writes refused in the guest, image unchanged")
+
+    # A machine reset while the disk is busy: the devices stop, the guest boots again from it.
+    vm = Vmm("counter", memory=384, append_extra="root=/dev/vda",
+             extra=["--disk", image, "--rng"])
+    vm.wait_for("tick 2", 180)
+    vm.command("reset")
+    vm.wait_for("=== Welcome to Keel ===", 180, count=2)
+    vm.wait_for("tick 2", 60, count=2)
+    status = vm.command("query-status")["return"]
+    if status["resets"] != 1:
+        fail("query-status reports %s resets, want 1" % status["resets"])
+    vm.command("quit")
+    code = vm.wait_exit(60)
+    if code != 0:
+        fail("keel-vmm exited %d after quit, want 0" % code)
+    print("reset with the root disk in use: the guest booted again from it")
     shutil.rmtree(work)
 
 
