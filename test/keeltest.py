@@ -37,7 +37,8 @@ def guest_kit():
 class Vmm:
     """A running keel-vmm with its console on a pipe and a control socket."""
 
-    def __init__(self, mode, cpus=1, memory=256, extra=(), append_extra="", control=True):
+    def __init__(self, mode, cpus=1, memory=256, extra=(), append_extra="", control=True,
+                 pass_fds=()):
         kernel, initrd = guest_kit()
         self.dir = tempfile.mkdtemp(prefix="keel-test-")
         self.control_path = os.path.join(self.dir, "control.sock") if control else None
@@ -52,7 +53,8 @@ class Vmm:
             self.argv = ["taskset", "-c", os.environ["KEEL_GUEST_CPU"]] + self.argv
         self.started = time.monotonic()
         self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     pass_fds=pass_fds)
         self.output = b""
         self.lock = threading.Condition()
         self.reader = threading.Thread(target=self._read, daemon=True)

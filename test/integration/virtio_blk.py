@@ -36,6 +36,8 @@ def main():
     code = vm.wait_exit(60)
     if code != 0:
         fail("keel-vmm exited %d after the disk test, want 0" % code)
+    if "DISKTEST serial=KEEL-DISK-0" not in vm.text():
+        fail("the guest does not see the disk's serial KEEL-DISK-0")
     line = [l for l in vm.text().splitlines() if l.startswith("DISKTEST sha256=")][0]
     want = line.split("=", 1)[1].strip()
     fsck = subprocess.run(["e2fsck", "-fn", image], capture_output=True, text=True)

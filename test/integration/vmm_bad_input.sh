@@ -35,4 +35,15 @@ check "absurd vCPUs" "--cpus '100000'" --kernel "$k" --cpus 100000
 check "bad accelerator" "--accel 'xen'" --kernel "$k" --accel xen
 check "bad console" "--console 'serial:x'" --kernel "$k" --console serial:x
 check "unknown option" "--frobnicate" --kernel "$k" --frobnicate
+check "missing disk" "cannot open disk /nonexistent/disk.img" --kernel "$k" --disk /nonexistent/disk.img
+truncate -s 1000 "$scratch/odd.img"
+check "disk not whole sectors" "$scratch/odd.img" --kernel "$k" --disk "$scratch/odd.img"
+truncate -s 1M "$scratch/busy.img"
+flock -x "$scratch/busy.img" sleep 30 &
+sleep 0.5
+check "disk in use" "in use by another process" --kernel "$k" --disk "$scratch/busy.img"
+kill %1 2>/dev/null
+check "bad disk option" "unknown option 'cache=none'" --kernel "$k" --disk "$scratch/busy.img,cache=none"
+check "bad MAC" "unicast" --kernel "$k" --net tap=keelbad0,mac=ff:ff:ff:ff:ff:ff
+check "bad channel" "name=NAME" --kernel "$k" --channel unix:/tmp/x
 rm -rf "$scratch"

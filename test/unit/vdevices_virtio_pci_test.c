@@ -303,3 +303,35 @@ TEST(virtio_blk_request_without_status_breaks_queue)
 	CHECK_EQ(vt_used_idx(&r.m, USED), 0);
 	blk_rig_free(&r);
 }
+
+/* Discard and write-zeroes ranges through the device read back as zeros. */
+TEST(virtio_blk_discard_and_write_zeroes)
+{
+	struct blk_rig r;
+	uint8_t *data;
+	uint32_t features;
+
+	CHECK(blk_rig_init(&r, false));
+	features = vt_read(&r.m, VT_COMMON + 0x04, 4);
+	CHECK(features & (1u << 13));
+	CHECK(features & (1u << 14));
+	data = r.m.ram + BUF + 0x1000;
+	for (uint32_t type = 11; type <= 13; type += 2) {
+		memset(data, 0xab, 8192);
+		CHECK_EQ(blk_request(&r, 1, 16, 8192, false), 0);
+		put_le64(data, 16 + 4);
+		put_le32(data + 8, 8); /* sectors 20..27 */
+		put_le32(data + 12, 0);
+		CHECK_EQ(blk_request(&r, type, 0, 16, false), 0);
+		CHECK_EQ(blk_request(&r, 0, 16, 8192, true), 0);
+		CHECK_EQ(data[4 * 512 - 1], 0xab);
+		CHECK_EQ(data[4 * 512], 0);
+		CHECK_EQ(data[12 * 512 - 1], 0);
+		CHECK_EQ(data[12 * 512], 0xab);
+		/* A range past the end of the disk is an I/O error, not a crash. */
+		put_le64(data, 2040);
+		put_le32(data + 8, 100);
+		CHECK_EQ(blk_request(&r, type, 0, 16, false), 1);
+	}
+	blk_rig_free(&r);
+}

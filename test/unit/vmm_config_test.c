@@ -78,3 +78,62 @@ TEST(config_missing_kernel_and_unknown_option)
 	CHECK_EQ(parse(stray, &cfg, err), CONFIG_ERROR);
 	CHECK(strstr(err, "extra") != NULL);
 }
+
+TEST(config_disks_nics_channels)
+{
+	char *argv[] = { "keel-vmm", "--kernel", "k",
+			 "--disk", "/img/a.raw",
+			 "--disk", "/dev/sdb,readonly,serial=DISK-B",
+			 "--net", "tap=keel0,mac=52:54:00:aa:bb:cc",
+			 "--net", "fd=7",
+			 "--rng",
+			 "--console", "hvc0:unix:/run/c.sock",
+			 "--channel", "name=org.keel.agent.0,unix:/run/a.sock",
+			 NULL };
+	struct vm_config cfg;
+	char err[256];
+
+	CHECK_EQ(parse(argv, &cfg, err), CONFIG_RUN);
+	CHECK_EQ(cfg.ndisks, 2u);
+	CHECK(!strcmp(cfg.disks[0].path, "/img/a.raw"));
+	CHECK(!cfg.disks[0].readonly && !cfg.disks[0].serial[0]);
+	CHECK(!strcmp(cfg.disks[1].path, "/dev/sdb"));
+	CHECK(cfg.disks[1].readonly);
+	CHECK(!strcmp(cfg.disks[1].serial, "DISK-B"));
+	CHECK_EQ(cfg.nnics, 2u);
+	CHECK(!strcmp(cfg.nics[0].tap, "keel0"));
+	CHECK(cfg.nics[0].mac_set && cfg.nics[0].mac[5] == 0xcc && cfg.nics[0].fd == -1);
+	CHECK_EQ(cfg.nics[1].fd, 7);
+	CHECK(!cfg.nics[1].mac_set);
+	CHECK(cfg.rng);
+	CHECK(cfg.console_hvc);
+	CHECK(!strcmp(cfg.console, "unix:/run/c.sock"));
+	CHECK_EQ(cfg.nchannels, 1u);
+	CHECK(!strcmp(cfg.channels[0].name, "org.keel.agent.0"));
+	CHECK(!strcmp(cfg.channels[0].chardev, "unix:/run/a.sock"));
+}
+
+static bool refused(char *opt, char *value, const char *needle)
+{
+	char *argv[] = { "keel-vmm", "--kernel", "k", opt, value, NULL };
+	struct vm_config cfg;
+	char err[256] = "";
+
+	return parse(argv, &cfg, err) == CONFIG_ERROR && strstr(err, needle);
+}
+
+TEST(config_bad_disks_nics_channels)
+{
+	CHECK(refused("--disk", "", "no image path"));
+	CHECK(refused("--disk", "a.img,rw", "unknown option 'rw'"));
+	CHECK(refused("--disk", "a.img,serial=123456789012345678901", "longer than 20"));
+	CHECK(refused("--net", "mac=52:54:00:00:00:01", "exactly one of"));
+	CHECK(refused("--net", "tap=a,fd=3", "exactly one of"));
+	CHECK(refused("--net", "tap=a,mac=01:00:5e:00:00:01", "unicast"));
+	CHECK(refused("--net", "tap=a,mac=52:54:00:00:00", "unicast"));
+	CHECK(refused("--net", "tap=waytoolongforanifname", "1 to 15"));
+	CHECK(refused("--net", "fd=x", "fd must be a number"));
+	CHECK(refused("--net", "bridge=br0", "unknown option 'bridge=br0'"));
+	CHECK(refused("--channel", "org.keel.agent.0,unix:/x", "name=NAME"));
+	CHECK(refused("--channel", "name=org.keel.agent.0", "no backend"));
+}
