@@ -69,7 +69,9 @@ $(BUILD)/test/keel-version: $(call obj,test/integration/keel_version.c)
 
 # libFuzzer targets, one per parser of untrusted bytes (test/fuzz/*_fuzz.c).
 fuzz: $(FUZZERS)
-$(BUILD)/fuzz/%: test/fuzz/%.c $(VMM_SRCS) $(VDEV_SRCS) $(LIB_SRCS)
+# One compiler run per target: every header is a prerequisite.
+FUZZ_HDRS := $(wildcard lib/*.h vdevices/*.h vmm/*.h test/unit/*.h)
+$(BUILD)/fuzz/%: test/fuzz/%.c $(VMM_SRCS) $(VDEV_SRCS) $(LIB_SRCS) $(FUZZ_HDRS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZ    $@")
 	$(Q)$(FUZZ_CC) $(CPPFLAGS) -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter $(FUZZ_FLAGS) \

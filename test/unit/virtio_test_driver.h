@@ -225,9 +225,10 @@ static inline void vt_fuzz_round(struct vt_machine *m, size_t ram_size, struct v
 
 		if (qd[7] & 0x80)
 			continue; /* a queue the driver never sets up */
-		vt_queue(m, q, get_le16(qd), get_le16(qd + 2) * 2 % ram_size,
-			 get_le16(qd + 4) * 2 % ram_size, (get_le16(qd + 6) & 0x7fff) * 2 % ram_size,
-			 data[6] & 1 ? q : 0xffff);
+		/* Rings in the first 8 KiB, where short inputs put their bytes. */
+		vt_queue(m, q, get_le16(qd), get_le16(qd + 2) % 0x2000 % ram_size,
+			 get_le16(qd + 4) % 0x2000 % ram_size,
+			 (get_le16(qd + 6) & 0x7fff) % 0x2000 % ram_size, data[6] & 1 ? q : 0xffff);
 	}
 	vt_driver_ok(m);
 	/* Kicks on chosen queues (some beyond the device's), the guest moving its rings. */
