@@ -9,11 +9,21 @@
 #include <asm/cpufeature.h>
 #include <asm/msr.h>
 
-#include "uapi/keel.h"
+#include "exits.h"
 
-/* VM_CR.SVMDIS: firmware has locked SVM off. */
-#define KEEL_MSR_VM_CR		0xc0010114
-#define KEEL_VM_CR_SVMDIS	BIT(4)
+static long keel_check_cap(unsigned long cap)
+{
+	switch (cap) {
+	case KEEL_CAP_MAX_VCPUS:
+		return KEEL_MAX_VCPUS;
+	case KEEL_CAP_NR_MEMSLOTS:
+		return KEEL_MAX_SLOTS;
+	case KEEL_CAP_DECODE_ASSISTS:
+		return !!(cpuid_edx(KEEL_CPUID_SVM) & KEEL_SVM_F_DECODE);
+	default:
+		return 0;
+	}
+}
 
 static long keel_dev_ioctl(struct file *filp, unsigned int cmd,
 			   unsigned long arg)
@@ -23,6 +33,18 @@ static long keel_dev_ioctl(struct file *filp, unsigned int cmd,
 		if (arg)
 			return -EINVAL;
 		return KEEL_API_VERSION;
+	case KEEL_CHECK_CAP:
+		return keel_check_cap(arg);
+	case KEEL_CREATE_VM:
+		if (arg)
+			return -EINVAL;
+		return keel_create_vm();
+	case KEEL_GET_VCPU_MMAP_SIZE:
+		if (arg)
+			return -EINVAL;
+		return KEEL_RUN_PAGES * PAGE_SIZE;
+	case KEEL_GET_SUPPORTED_CPUID:
+		return keel_get_supported_cpuid((void __user *)arg);
 	default:
 		return -ENOTTY;
 	}
@@ -66,22 +88,36 @@ static int __init keel_init(void)
 {
 	int ret;
 
+	keel_svm_layout_checks();
 	ret = keel_check_cpu();
 	if (ret)
 		return ret;
+	ret = keel_svm_init();
+	if (ret)
+		return ret;
+	ret = keel_bitmaps_init();
+	if (ret)
+		goto svm_exit;
 	ret = misc_register(&keel_dev);
 	if (ret) {
 		pr_err("keel: cannot register /dev/keel: %d\n", ret);
-		return ret;
+		goto bitmaps_exit;
 	}
 	pr_info("keel: /dev/keel ready (API %d, AMD SVM with NPT)\n",
 		KEEL_API_VERSION);
 	return 0;
+bitmaps_exit:
+	keel_bitmaps_exit();
+svm_exit:
+	keel_svm_exit();
+	return ret;
 }
 
 static void __exit keel_exit(void)
 {
 	misc_deregister(&keel_dev);
+	keel_bitmaps_exit();
+	keel_svm_exit();
 }
 
 module_init(keel_init);

@@ -111,6 +111,11 @@ static void *virtq_area(const struct guest_mem *mem, uint64_t gpa, size_t len, u
 	return p;
 }
 
+static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
 int virtq_enable(struct virtq *vq, const struct guest_mem *mem)
 {
 	void *desc, *avail, *used;
@@ -122,6 +127,13 @@ int virtq_enable(struct virtq *vq, const struct guest_mem *mem)
 	avail = virtq_area(mem, vq->avail_gpa, virtq_avail_bytes(vq->size), 2);
 	used = virtq_area(mem, vq->used_gpa, virtq_used_bytes(vq->size), 4);
 	if (!desc || !avail || !used)
+		return -EINVAL;
+	/* The device writes the used ring: were it to alias what the guest writes, its own
+	 * stores would read back as guest offers (a worker spinning forever). */
+	if (ranges_overlap(vq->used_gpa, virtq_used_bytes(vq->size), vq->avail_gpa,
+			   virtq_avail_bytes(vq->size)) ||
+	    ranges_overlap(vq->used_gpa, virtq_used_bytes(vq->size), vq->desc_gpa,
+			   VIRTQ_DESC_BYTES * (size_t)vq->size))
 		return -EINVAL;
 	vq->mem = mem;
 	vq->desc = desc;

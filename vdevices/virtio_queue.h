@@ -63,7 +63,8 @@ struct virtq_chain {
 void virtq_reset(struct virtq *vq);
 /*
  * Checks the configured size and the three areas (alignment 16/2/4, wholly inside guest
- * RAM) and starts the queue. -EINVAL (queue left disabled) if any is wrong. The ring
+ * RAM, the used ring overlapping neither of the others) and starts the queue. -EINVAL
+ * (queue left disabled) if any is wrong. The ring
  * indices are kept (zero after virtq_reset()) and kicks start enabled.
  */
 int virtq_enable(struct virtq *vq, const struct guest_mem *mem);

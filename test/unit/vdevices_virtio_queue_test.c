@@ -803,3 +803,24 @@ TEST(virtq_hostile_length_totals)
 	munmap(huge, huge_size);
 	CHECK(ok);
 }
+
+/* A used ring aliasing the avail ring would feed the device's own stores back as offers. */
+TEST(virtq_used_ring_overlapping_refused)
+{
+	struct virtq vq;
+	struct guest_mem mem = { .count = 1 };
+	static uint8_t ram[0x4000] __attribute__((aligned(4096)));
+
+	mem.ranges[0] = (struct guest_mem_range){ 0, sizeof(ram), ram };
+	virtq_reset(&vq);
+	vq.size = 16;
+	vq.desc_gpa = 0;
+	vq.avail_gpa = 510;
+	vq.used_gpa = 512;
+	CHECK_EQ(virtq_enable(&vq, &mem), -EINVAL);
+	vq.avail_gpa = 0x1000;
+	vq.used_gpa = 0x80; /* inside the descriptor table */
+	CHECK_EQ(virtq_enable(&vq, &mem), -EINVAL);
+	vq.used_gpa = 0x2000;
+	CHECK_EQ(virtq_enable(&vq, &mem), 0);
+}

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * keel.ko internals: VMs, vCPUs, memory slots and nested page tables.
+ *
+ * Locking: vm->lock serialises slot changes, vCPU creation and nested page table
+ * changes; vcpu->lock serialises the ioctls of one vCPU (RUN included). A vCPU holds a
+ * reference on its VM's file, so a VM outlives its vCPUs.
+ */
+#ifndef KEEL_KEEL_H
+#define KEEL_KEEL_H
+
+#include <linux/mutex.h>
+#include <linux/types.h>
+#include <asm/fpu/api.h>
+#include <asm/fpu/types.h>
+
+#include "svm.h"
+#include "uapi/keel.h"
+
+#define KEEL_MAX_SLOTS		32
+#define KEEL_MAX_VCPUS		1
+#define KEEL_RUN_PAGES		2	/* struct keel_run, then the I/O data page */
+#define KEEL_IO_DATA_OFFSET	PAGE_SIZE
+
+struct keel_slot {
+	bool used;
+	u32 flags;
+	u64 gpa, size, hva;
+};
+
+/* Nested page tables: 4 levels, host format, 4 KiB leaves over pinned user pages. */
+struct keel_npt {
+	u64 *root;
+	u64 root_pa;
+	unsigned long pinned;	/* leaf pages pinned, for the count in messages */
+};
+
+struct keel_vm {
+	struct mutex lock;	/* slots, vCPU table, nested page tables */
+	struct mm_struct *mm;	/* the creator's: slots are its addresses */
+	struct keel_slot slots[KEEL_MAX_SLOTS];
+	struct keel_npt npt;
+	u32 asid;
+	unsigned int npt_generation;	/* bumped when mappings go away: flush TLBs */
+	struct keel_vcpu *vcpus[KEEL_MAX_VCPUS];
+};
+
+enum keel_pending {
+	KEEL_PENDING_NONE,
+	KEEL_PENDING_IO_IN,	/* userspace fills run->io data; then RAX, RIP */
+	KEEL_PENDING_MMIO_READ,	/* userspace fills run->mmio.data; then re-emulate */
+};
+
+struct keel_vcpu {
+	struct keel_vm *vm;
+	struct file *vm_file;
+	u32 id;
+	struct mutex lock;	/* one ioctl of this vCPU at a time */
+
+	struct keel_vmcb *vmcb;
+	u64 vmcb_pa;
+	u64 gprs[16];		/* by encoding; RAX and RSP live in the VMCB */
+	struct keel_run *run;	/* KEEL_RUN_PAGES pages, mmap-ed by userspace */
+	struct fpu_guest fpu;
+
+	u64 efer;		/* the guest's view (the VMCB's has SVME set) */
+	u64 xcr0;
+	u64 apic_base;
+	u64 dr[4];		/* DR0-3, DR6 and DR7 as the guest wrote them */
+	u64 dr6, dr7;
+	int last_cpu;
+	unsigned int npt_generation;
+
+	bool extint_pending;
+	u8 extint_vector;
+
+	enum keel_pending pending;
+	u64 pending_rip;	/* RIP after the instruction whose I/O is pending */
+	u8 io_size;
+	/* A read satisfied by userspace, for the re-run of the MMIO instruction. */
+	bool mmio_cached;
+	u64 mmio_fault_gpa;	/* the nested page fault being emulated */
+	u64 mmio_gpa;
+	u32 mmio_len;
+	u8 mmio_data[8];
+
+	struct keel_cpuid_entry *cpuid;
+	u32 ncpuid;
+};
+
+/* svm_cpu.c: SVM on every CPU while any VM exists. */
+int keel_svm_get(void);
+void keel_svm_put(void);
+u64 keel_host_save_pa(int cpu);
+int keel_svm_init(void);
+void keel_svm_exit(void);
+
+/* vm.c */
+int keel_create_vm(void);
+const struct keel_slot *keel_find_slot(struct keel_vm *vm, u64 gpa);
+int keel_npt_map(struct keel_vm *vm, u64 gpa, bool write, bool *mmio);
+int keel_read_guest(struct keel_vm *vm, u64 gpa, void *buf, unsigned int len);
+int keel_write_guest(struct keel_vm *vm, u64 gpa, const void *buf, unsigned int len);
+
+/* vcpu.c */
+int keel_create_vcpu(struct keel_vm *vm, struct file *vm_file, unsigned long id);
+
+#endif /* KEEL_KEEL_H */

@@ -1,0 +1,411 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KEEL_RUN: the loop around one world switch. Exits are dispatched through one table;
+ * a handler returns 1 to enter the guest again, 0 to return to userspace with
+ * run->exit_reason filled, or a negative errno.
+ */
+#include <linux/preempt.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/wait.h>
+#include <asm/debugreg.h>
+#include <asm/fpu/api.h>
+#include <asm/fpu/xcr.h>
+#include <asm/msr.h>
+#include <asm/pkru.h>
+#include <asm/trapnr.h>
+
+#include "exits.h"
+#include "mmio.h"
+
+/* Instruction lengths where the CPU saves no next RIP (no NRIP save here). */
+#define LEN_CPUID	2
+#define LEN_MSR		2
+#define LEN_HLT		1
+#define LEN_XSETBV	3
+#define LEN_INVD	2
+
+static void skip_insn(struct keel_vcpu *vcpu, unsigned int len)
+{
+	struct keel_vmcb *vmcb = vcpu->vmcb;
+
+	vmcb->save.rip = vmcb->control.next_rip ? vmcb->control.next_rip : vmcb->save.rip + len;
+	vmcb->control.int_state &= ~1u;	/* an emulated instruction ends an STI/MOV SS shadow */
+}
+
+void keel_inject_exception(struct keel_vcpu *vcpu, u8 vector, bool has_error, u32 error)
+{
+	struct keel_vmcb_control *c = &vcpu->vmcb->control;
+
+	c->event_inj = vector | KEEL_EVTINJ_TYPE_EXEPT | KEEL_EVTINJ_VALID |
+		       (has_error ? KEEL_EVTINJ_VALID_ERR : 0);
+	c->event_inj_err = error;
+}
+
+static int exit_to_user(struct keel_vcpu *vcpu, u32 reason)
+{
+	vcpu->run->exit_reason = reason;
+	return 0;
+}
+
+static int internal_error(struct keel_vcpu *vcpu, u32 suberror)
+{
+	struct keel_run *run = vcpu->run;
+
+	run->internal.suberror = suberror;
+	run->internal.ndata = 3;
+	run->internal.data[0] = vcpu->vmcb->control.exit_code;
+	run->internal.data[1] = vcpu->vmcb->control.exit_info_1;
+	run->internal.data[2] = vcpu->vmcb->save.rip;
+	return exit_to_user(vcpu, KEEL_EXIT_INTERNAL_ERROR);
+}
+
+static int handle_host_interrupt(struct keel_vcpu *vcpu)
+{
+	return 1;	/* taken by the host once interrupts are on again */
+}
+
+static int handle_cpuid(struct keel_vcpu *vcpu)
+{
+	u32 out[4];
+
+	keel_cpuid(vcpu, vcpu->vmcb->save.rax, vcpu->gprs[1], out);
+	vcpu->vmcb->save.rax = out[0];
+	vcpu->gprs[3] = out[1];
+	vcpu->gprs[1] = out[2];
+	vcpu->gprs[2] = out[3];
+	skip_insn(vcpu, LEN_CPUID);
+	return 1;
+}
+
+static int handle_msr(struct keel_vcpu *vcpu)
+{
+	u32 index = vcpu->gprs[1];
+	u64 value;
+
+	if (vcpu->vmcb->control.exit_info_1) {
+		value = (vcpu->gprs[2] << 32) | (u32)vcpu->vmcb->save.rax;
+		if (keel_set_msr(vcpu, index, value)) {
+			keel_inject_exception(vcpu, X86_TRAP_GP, true, 0);
+			return 1;
+		}
+	} else {
+		if (keel_get_msr(vcpu, index, &value)) {
+			keel_inject_exception(vcpu, X86_TRAP_GP, true, 0);
+			return 1;
+		}
+		vcpu->vmcb->save.rax = (u32)value;
+		vcpu->gprs[2] = value >> 32;
+	}
+	skip_insn(vcpu, LEN_MSR);
+	return 1;
+}
+
+static bool interrupt_deliverable(struct keel_vcpu *vcpu)
+{
+	return (vcpu->vmcb->save.rflags & X86_EFLAGS_IF) && !(vcpu->vmcb->control.int_state & 1);
+}
+
+/* HLT sleeps here until something can wake the guest; a signal returns to userspace. */
+static int handle_hlt(struct keel_vcpu *vcpu)
+{
+	skip_insn(vcpu, LEN_HLT);
+	if (vcpu->extint_pending && interrupt_deliverable(vcpu))
+		return 1;
+	for (;;) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (signal_pending(current))
+			break;
+		schedule();
+	}
+	__set_current_state(TASK_RUNNING);
+	vcpu->run->exit_reason = KEEL_EXIT_INTR;
+	return -EINTR;
+}
+
+static int handle_xsetbv(struct keel_vcpu *vcpu)
+{
+	u64 value = (vcpu->gprs[2] << 32) | (u32)vcpu->vmcb->save.rax;
+	u64 allowed = vcpu->fpu.fpstate->user_xfeatures;
+
+	if (vcpu->gprs[1] || !(value & XFEATURE_MASK_FP) || (value & ~allowed) ||
+	    ((value & XFEATURE_MASK_YMM) && !(value & XFEATURE_MASK_SSE))) {
+		keel_inject_exception(vcpu, X86_TRAP_GP, true, 0);
+		return 1;
+	}
+	vcpu->xcr0 = value;
+	skip_insn(vcpu, LEN_XSETBV);
+	return 1;
+}
+
+static int handle_ud(struct keel_vcpu *vcpu)
+{
+	keel_inject_exception(vcpu, X86_TRAP_UD, false, 0);
+	return 1;
+}
+
+static int handle_invd(struct keel_vcpu *vcpu)
+{
+	skip_insn(vcpu, LEN_INVD);
+	return 1;
+}
+
+static int handle_shutdown(struct keel_vcpu *vcpu)
+{
+	return exit_to_user(vcpu, KEEL_EXIT_SHUTDOWN);
+}
+
+/* The guest may now take an interrupt: inject a queued one, or tell userspace. */
+static int handle_vintr(struct keel_vcpu *vcpu)
+{
+	struct keel_vmcb_control *c = &vcpu->vmcb->control;
+
+	c->int_ctl &= ~(KEEL_V_IRQ | KEEL_V_IGN_TPR | (0xf << KEEL_V_INTR_PRIO_SHIFT));
+	c->intercept_misc3 &= ~KEEL_INTERCEPT_VINTR;
+	if (vcpu->extint_pending)
+		return 1;
+	return vcpu->run->request_interrupt_window ?
+	       exit_to_user(vcpu, KEEL_EXIT_IRQ_WINDOW_OPEN) : 1;
+}
+
+static int handle_ioio(struct keel_vcpu *vcpu)
+{
+	struct keel_vmcb *vmcb = vcpu->vmcb;
+	u64 info = vmcb->control.exit_info_1;
+	struct keel_run *run = vcpu->run;
+	u8 *data = (u8 *)run + KEEL_IO_DATA_OFFSET;
+	unsigned int size = (info & KEEL_IOIO_SIZE_MASK) >> KEEL_IOIO_SIZE_SHIFT;
+
+	size = size == 1 ? 1 : size == 2 ? 2 : 4;
+	if (info & KEEL_IOIO_STR)
+		return keel_string_io(vcpu, info, size);
+	run->io.direction = (info & KEEL_IOIO_IN) ? KEEL_EXIT_IO_IN : KEEL_EXIT_IO_OUT;
+	run->io.size = size;
+	run->io.port = info >> KEEL_IOIO_PORT_SHIFT;
+	run->io.count = 1;
+	run->io.data_offset = KEEL_IO_DATA_OFFSET;
+	if (info & KEEL_IOIO_IN) {
+		vcpu->pending = KEEL_PENDING_IO_IN;
+		vcpu->pending_rip = vmcb->control.exit_info_2;
+		vcpu->io_size = size;
+	} else {
+		memcpy(data, &vmcb->save.rax, size);
+		vmcb->save.rip = vmcb->control.exit_info_2;
+	}
+	return exit_to_user(vcpu, KEEL_EXIT_IO);
+}
+
+static int handle_npf(struct keel_vcpu *vcpu)
+{
+	u64 gpa = vcpu->vmcb->control.exit_info_2;
+	u64 error = vcpu->vmcb->control.exit_info_1;
+	bool mmio;
+	int ret;
+
+	if (error & KEEL_NPF_RSVD)
+		return internal_error(vcpu, KEEL_INTERNAL_ERROR_UNEXPECTED);
+	ret = keel_npt_map(vcpu->vm, gpa, error & KEEL_NPF_WRITE, &mmio);
+	if (ret)
+		return ret;
+	if (!mmio)
+		return 1;
+	return keel_emulate_mmio(vcpu, gpa);
+}
+
+static int handle_dr(struct keel_vcpu *vcpu)
+{
+	return keel_emulate_mov_dr(vcpu) ? internal_error(vcpu, KEEL_INTERNAL_ERROR_EMULATION) : 1;
+}
+
+static int handle_unexpected(struct keel_vcpu *vcpu)
+{
+	return internal_error(vcpu, KEEL_INTERNAL_ERROR_UNEXPECTED);
+}
+
+typedef int (*keel_exit_handler)(struct keel_vcpu *vcpu);
+
+static keel_exit_handler keel_exit_handler_for(u64 code)
+{
+	if (code >= KEEL_VMEXIT_READ_DR0 && code < KEEL_VMEXIT_READ_DR0 + 0x20)
+		return handle_dr;
+	switch (code) {
+	case KEEL_VMEXIT_INTR:
+	case KEEL_VMEXIT_NMI:
+	case KEEL_VMEXIT_SMI:
+		return handle_host_interrupt;
+	case KEEL_VMEXIT_VINTR:
+		return handle_vintr;
+	case KEEL_VMEXIT_CPUID:
+		return handle_cpuid;
+	case KEEL_VMEXIT_INVD:
+		return handle_invd;
+	case KEEL_VMEXIT_HLT:
+		return handle_hlt;
+	case KEEL_VMEXIT_IOIO:
+		return handle_ioio;
+	case KEEL_VMEXIT_MSR:
+		return handle_msr;
+	case KEEL_VMEXIT_SHUTDOWN:
+		return handle_shutdown;
+	case KEEL_VMEXIT_XSETBV:
+		return handle_xsetbv;
+	case KEEL_VMEXIT_VMRUN:
+	case KEEL_VMEXIT_VMMCALL:
+	case KEEL_VMEXIT_VMLOAD:
+	case KEEL_VMEXIT_VMSAVE:
+	case KEEL_VMEXIT_STGI:
+	case KEEL_VMEXIT_CLGI:
+	case KEEL_VMEXIT_SKINIT:
+	case KEEL_VMEXIT_INVLPGA:
+	case KEEL_VMEXIT_MONITOR:
+	case KEEL_VMEXIT_MWAIT:
+		return handle_ud;
+	case KEEL_VMEXIT_NPF:
+		return handle_npf;
+	default:
+		return handle_unexpected;
+	}
+}
+
+/* Completes what the last exit left to userspace (an IN's data, an MMIO read). */
+static int complete_userspace_io(struct keel_vcpu *vcpu)
+{
+	struct keel_vmcb *vmcb = vcpu->vmcb;
+	enum keel_pending pending = vcpu->pending;
+	u64 value = 0;
+
+	vcpu->pending = KEEL_PENDING_NONE;
+	switch (pending) {
+	case KEEL_PENDING_IO_IN:
+		memcpy(&value, (u8 *)vcpu->run + KEEL_IO_DATA_OFFSET, vcpu->io_size);
+		if (vcpu->io_size == 4)
+			vmcb->save.rax = value;	/* a 32-bit result clears bits 63:32 */
+		else
+			vmcb->save.rax = (vmcb->save.rax & ~((1ull << (8 * vcpu->io_size)) - 1)) |
+					 value;
+		vmcb->save.rip = vcpu->pending_rip;
+		return 1;
+	case KEEL_PENDING_MMIO_READ:
+		return keel_complete_mmio_read(vcpu);
+	default:
+		return 1;
+	}
+}
+
+/* Before entry: re-deliver an interrupted event, inject an ExtINT, or open a window. */
+static void prepare_events(struct keel_vcpu *vcpu)
+{
+	struct keel_vmcb_control *c = &vcpu->vmcb->control;
+
+	if (c->event_inj & KEEL_EVTINJ_VALID)
+		return;
+	if (c->exit_int_info & KEEL_EVTINJ_VALID) {
+		c->event_inj = c->exit_int_info;
+		c->event_inj_err = c->exit_int_info_err;
+		c->exit_int_info = 0;
+		return;
+	}
+	if (vcpu->extint_pending && interrupt_deliverable(vcpu)) {
+		c->event_inj = vcpu->extint_vector | KEEL_EVTINJ_TYPE_INTR | KEEL_EVTINJ_VALID;
+		vcpu->extint_pending = false;
+		return;
+	}
+	if (vcpu->extint_pending || vcpu->run->request_interrupt_window) {
+		c->int_ctl |= KEEL_V_IRQ | KEEL_V_IGN_TPR | (0xf << KEEL_V_INTR_PRIO_SHIFT);
+		c->intercept_misc3 |= KEEL_INTERCEPT_VINTR;
+	}
+}
+
+static void report_state(struct keel_vcpu *vcpu)
+{
+	struct keel_run *run = vcpu->run;
+	bool deliverable = interrupt_deliverable(vcpu);
+
+	run->if_flag = !!(vcpu->vmcb->save.rflags & X86_EFLAGS_IF);
+	run->ready_for_interrupt_injection = deliverable && !vcpu->extint_pending &&
+					     !(vcpu->vmcb->control.event_inj & KEEL_EVTINJ_VALID);
+	run->apic_base = vcpu->apic_base;
+}
+
+/* One world switch, with interrupts off and GIF clear around it. */
+static void enter_guest(struct keel_vcpu *vcpu, u64 host_xcr0)
+{
+	struct keel_vmcb_control *c = &vcpu->vmcb->control;
+	int cpu = smp_processor_id();
+	u32 host_pkru = 0;
+	bool pku = boot_cpu_has(X86_FEATURE_OSPKE);
+
+	if (cpu != vcpu->last_cpu || vcpu->npt_generation != vcpu->vm->npt_generation) {
+		c->tlb_ctl = KEEL_TLB_CONTROL_ASID;
+		vcpu->last_cpu = cpu;
+		vcpu->npt_generation = vcpu->vm->npt_generation;
+	}
+	c->clean = 0;	/* the whole VMCB is reloaded: simple, and correct on any CPU */
+
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
+	if (pku)
+		host_pkru = read_pkru();
+	if (vcpu->xcr0 != host_xcr0)
+		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
+
+	asm volatile("clgi" ::: "memory");
+	keel_svm_vmrun(vcpu->vmcb_pa, vcpu->gprs, keel_host_save_pa(cpu));
+	asm volatile("stgi" ::: "memory");
+
+	if (vcpu->xcr0 != host_xcr0)
+		xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
+	if (pku && read_pkru() != host_pkru)
+		write_pkru(host_pkru);
+	if (hw_breakpoint_active())
+		hw_breakpoint_restore();
+	c->tlb_ctl = KEEL_TLB_CONTROL_NONE;
+}
+
+int keel_vcpu_run(struct keel_vcpu *vcpu)
+{
+	struct keel_run *run = vcpu->run;
+	u64 host_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+	keel_exit_handler handler;
+	int ret;
+
+	if (run->immediate_exit) {
+		run->exit_reason = KEEL_EXIT_INTR;
+		return -EINTR;
+	}
+	ret = complete_userspace_io(vcpu);
+	if (ret <= 0)
+		return ret;
+
+	fpu_swap_kvm_fpstate(&vcpu->fpu, true);
+	for (;;) {
+		if (signal_pending(current)) {
+			run->exit_reason = KEEL_EXIT_INTR;
+			ret = -EINTR;
+			break;
+		}
+		cond_resched();
+		prepare_events(vcpu);
+
+		preempt_disable();
+		local_irq_disable();
+		enter_guest(vcpu, host_xcr0);
+		local_irq_enable();
+		preempt_enable();
+
+		if (vcpu->vmcb->control.exit_code == KEEL_VMEXIT_INVALID) {
+			run->fail_entry.hardware_entry_failure_reason = KEEL_VMEXIT_INVALID;
+			run->exit_reason = KEEL_EXIT_FAIL_ENTRY;
+			ret = 0;
+			break;
+		}
+		vcpu->vmcb->control.event_inj = 0;
+		handler = keel_exit_handler_for(vcpu->vmcb->control.exit_code);
+		ret = handler(vcpu);
+		if (ret <= 0)
+			break;
+	}
+	fpu_swap_kvm_fpstate(&vcpu->fpu, false);
+	report_state(vcpu);
+	return ret;
+}

@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A VM: its memory slots (user memory of the creating process) and the nested page
+ * tables built from them on demand, one pinned 4 KiB page per leaf. Everything the VM
+ * pinned or allocated is released when its last file reference goes.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/idr.h>
+#include <linux/io.h>
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <asm/processor.h>
+
+#include "keel.h"
+
+#define NPT_P		BIT_ULL(0)
+#define NPT_RW		BIT_ULL(1)
+#define NPT_US		BIT_ULL(2)
+#define NPT_TABLE	(NPT_P | NPT_RW | NPT_US)
+#define NPT_ADDR_MASK	GENMASK_ULL(51, 12)
+#define NPT_LEVELS	4
+#define NPT_ENTRIES	512
+#define KEEL_MAX_GPA	BIT_ULL(48)	/* what a 4-level nested table maps */
+
+static DEFINE_IDA(keel_asids);
+
+static unsigned int keel_max_asid(void)
+{
+	return cpuid_ebx(KEEL_CPUID_SVM);
+}
+
+/* ---- Nested page tables ---- */
+
+static u64 *npt_alloc_table(u64 *pa)
+{
+	struct page *page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+
+	if (!page)
+		return NULL;
+	*pa = page_to_phys(page);
+	return page_address(page);
+}
+
+/* Releases the pages under one table; level 1 tables hold leaves. */
+static void npt_free_table(struct keel_npt *npt, u64 *table, int level)
+{
+	for (int i = 0; i < NPT_ENTRIES; i++) {
+		u64 e = table[i];
+		struct page *page;
+
+		if (!(e & NPT_P))
+			continue;
+		page = pfn_to_page((e & NPT_ADDR_MASK) >> PAGE_SHIFT);
+		if (level == 1) {
+			unpin_user_pages_dirty_lock(&page, 1, e & NPT_RW);
+			npt->pinned--;
+		} else {
+			npt_free_table(npt, page_address(page), level - 1);
+			__free_page(page);
+		}
+	}
+}
+
+static void npt_destroy(struct keel_npt *npt)
+{
+	if (!npt->root)
+		return;
+	npt_free_table(npt, npt->root, NPT_LEVELS);
+	free_page((unsigned long)npt->root);
+	npt->root = NULL;
+}
+
+/* The level 1 entry for gpa, creating the tables above it; NULL on -ENOMEM. */
+static u64 *npt_leaf_entry(struct keel_npt *npt, u64 gpa)
+{
+	u64 *table = npt->root;
+
+	for (int level = NPT_LEVELS; level > 1; level--) {
+		unsigned int index = (gpa >> (12 + 9 * (level - 1))) & (NPT_ENTRIES - 1);
+		u64 pa;
+
+		if (!(table[index] & NPT_P)) {
+			u64 *next = npt_alloc_table(&pa);
+
+			if (!next)
+				return NULL;
+			table[index] = pa | NPT_TABLE;
+		}
+		table = phys_to_virt(table[index] & NPT_ADDR_MASK);
+	}
+	return &table[(gpa >> 12) & (NPT_ENTRIES - 1)];
+}
+
+const struct keel_slot *keel_find_slot(struct keel_vm *vm, u64 gpa)
+{
+	for (int i = 0; i < KEEL_MAX_SLOTS; i++) {
+		const struct keel_slot *s = &vm->slots[i];
+
+		if (s->used && gpa >= s->gpa && gpa - s->gpa < s->size)
+			return s;
+	}
+	return NULL;
+}
+
+/*
+ * A nested page fault at gpa: maps the page if a slot backs it (*mmio false), or says
+ * it is MMIO (*mmio true): no slot, or a write to a read-only slot.
+ */
+int keel_npt_map(struct keel_vm *vm, u64 gpa, bool write, bool *mmio)
+{
+	const struct keel_slot *slot;
+	struct page *page;
+	u64 *entry, hva;
+	bool writable;
+	int ret = 0;
+
+	*mmio = false;
+	if (current->mm != vm->mm)
+		return -EIO;
+	mutex_lock(&vm->lock);
+	slot = keel_find_slot(vm, gpa);
+	if (!slot || (write && (slot->flags & KEEL_MEM_READONLY))) {
+		*mmio = true;
+		goto out;
+	}
+	entry = npt_leaf_entry(&vm->npt, gpa);
+	if (!entry) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	if (*entry & NPT_P)
+		goto out;	/* another vCPU got here first */
+	writable = !(slot->flags & KEEL_MEM_READONLY);
+	hva = slot->hva + ((gpa & PAGE_MASK) - slot->gpa);
+	if (pin_user_pages_unlocked(hva, 1, &page, writable ? FOLL_WRITE : 0) != 1) {
+		ret = -EFAULT;
+		goto out;
+	}
+	*entry = page_to_phys(page) | NPT_P | NPT_US | (writable ? NPT_RW : 0);
+	vm->npt.pinned++;
+out:
+	mutex_unlock(&vm->lock);
+	return ret;
+}
+
+/* Guest memory by guest physical address, through the slot's user mapping. */
+static int keel_guest_hva(struct keel_vm *vm, u64 gpa, unsigned int len, u64 *hva)
+{
+	const struct keel_slot *slot;
+
+	if (current->mm != vm->mm)
+		return -EIO;
+	slot = keel_find_slot(vm, gpa);
+	if (!slot || len > slot->size - (gpa - slot->gpa))
+		return -EFAULT;
+	*hva = slot->hva + (gpa - slot->gpa);
+	return 0;
+}
+
+int keel_read_guest(struct keel_vm *vm, u64 gpa, void *buf, unsigned int len)
+{
+	u64 hva;
+	int ret = keel_guest_hva(vm, gpa, len, &hva);
+
+	if (ret)
+		return ret;
+	return copy_from_user(buf, (const void __user *)hva, len) ? -EFAULT : 0;
+}
+
+int keel_write_guest(struct keel_vm *vm, u64 gpa, const void *buf, unsigned int len)
+{
+	const struct keel_slot *slot;
+	u64 hva;
+	int ret = keel_guest_hva(vm, gpa, len, &hva);
+
+	if (ret)
+		return ret;
+	slot = keel_find_slot(vm, gpa);
+	if (slot->flags & KEEL_MEM_READONLY)
+		return -EFAULT;
+	return copy_to_user((void __user *)hva, buf, len) ? -EFAULT : 0;
+}
+
+/* ---- Slots ---- */
+
+static bool slot_overlaps(struct keel_vm *vm, u32 except, u64 gpa, u64 size)
+{
+	for (u32 i = 0; i < KEEL_MAX_SLOTS; i++) {
+		const struct keel_slot *s = &vm->slots[i];
+
+		if (i != except && s->used && gpa < s->gpa + s->size && s->gpa < gpa + size)
+			return true;
+	}
+	return false;
+}
+
+static int keel_set_memory_region(struct keel_vm *vm, const struct keel_memory_region *r)
+{
+	struct keel_slot *slot;
+	int ret = 0;
+
+	if (r->slot >= KEEL_MAX_SLOTS || (r->flags & ~KEEL_MEM_READONLY))
+		return -EINVAL;
+	if (r->memory_size &&
+	    (!PAGE_ALIGNED(r->guest_phys_addr) || !PAGE_ALIGNED(r->memory_size) ||
+	     !PAGE_ALIGNED(r->userspace_addr) || r->guest_phys_addr >= KEEL_MAX_GPA ||
+	     r->memory_size > KEEL_MAX_GPA - r->guest_phys_addr ||
+	     r->userspace_addr + r->memory_size < r->userspace_addr ||
+	     !access_ok((void __user *)(unsigned long)r->userspace_addr, r->memory_size)))
+		return -EINVAL;
+	if (current->mm != vm->mm)
+		return -EIO;
+
+	mutex_lock(&vm->lock);
+	slot = &vm->slots[r->slot];
+	/* Mappings are never taken away under running vCPUs: slots change before them. */
+	if (slot->used && vm->vcpus[0]) {
+		ret = -EBUSY;
+		goto out;
+	}
+	if (r->memory_size && slot_overlaps(vm, r->slot, r->guest_phys_addr, r->memory_size)) {
+		ret = -EEXIST;
+		goto out;
+	}
+	if (slot->used) {
+		/* No vCPU has run: the tables are empty of this slot's pages only if unused. */
+		npt_destroy(&vm->npt);
+		vm->npt.root = npt_alloc_table(&vm->npt.root_pa);
+		if (!vm->npt.root) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		vm->npt_generation++;
+		slot->used = false;
+	}
+	if (r->memory_size)
+		*slot = (struct keel_slot){
+			.used = true,
+			.flags = r->flags,
+			.gpa = r->guest_phys_addr,
+			.size = r->memory_size,
+			.hva = r->userspace_addr,
+		};
+out:
+	mutex_unlock(&vm->lock);
+	return ret;
+}
+
+/* ---- The VM file ---- */
+
+static long keel_vm_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
+{
+	struct keel_vm *vm = filp->private_data;
+	struct keel_memory_region region;
+
+	switch (cmd) {
+	case KEEL_SET_MEMORY_REGION:
+		if (copy_from_user(&region, (void __user *)arg, sizeof(region)))
+			return -EFAULT;
+		return keel_set_memory_region(vm, &region);
+	case KEEL_CREATE_VCPU:
+		return keel_create_vcpu(vm, filp, arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static int keel_vm_release(struct inode *inode, struct file *filp)
+{
+	struct keel_vm *vm = filp->private_data;
+
+	npt_destroy(&vm->npt);
+	ida_free(&keel_asids, vm->asid);
+	mmdrop(vm->mm);
+	kfree(vm);
+	keel_svm_put();
+	return 0;
+}
+
+static const struct file_operations keel_vm_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = keel_vm_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.release = keel_vm_release,
+	.llseek = noop_llseek,
+};
+
+int keel_create_vm(void)
+{
+	struct keel_vm *vm;
+	int ret, asid;
+
+	ret = keel_svm_get();
+	if (ret)
+		return ret;
+	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
+	if (!vm) {
+		ret = -ENOMEM;
+		goto put_svm;
+	}
+	mutex_init(&vm->lock);
+	asid = ida_alloc_range(&keel_asids, 1, keel_max_asid() - 1, GFP_KERNEL);
+	if (asid < 0) {
+		ret = asid == -ENOSPC ? -EBUSY : asid;
+		goto free_vm;
+	}
+	vm->asid = asid;
+	vm->npt.root = npt_alloc_table(&vm->npt.root_pa);
+	if (!vm->npt.root) {
+		ret = -ENOMEM;
+		goto free_asid;
+	}
+	vm->mm = current->mm;
+	mmgrab(vm->mm);
+	ret = anon_inode_getfd("keel-vm", &keel_vm_fops, vm, O_RDWR | O_CLOEXEC);
+	if (ret < 0)
+		goto drop_mm;
+	return ret;
+drop_mm:
+	mmdrop(vm->mm);
+	free_page((unsigned long)vm->npt.root);
+free_asid:
+	ida_free(&keel_asids, vm->asid);
+free_vm:
+	kfree(vm);
+put_svm:
+	keel_svm_put();
+	return ret;
+}
