@@ -34,7 +34,8 @@ FUZZ_SRCS := $(wildcard test/fuzz/*_fuzz.c)
 FUZZERS := $(patsubst test/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
 PROGRAMS := $(BUILD)/keel-vmm
-TEST_PROGRAMS := $(BUILD)/test/unit-tests $(BUILD)/test/kvm-realmode $(BUILD)/test/keel-version
+TEST_PROGRAMS := $(BUILD)/test/unit-tests $(BUILD)/test/kvm-realmode $(BUILD)/test/keel-version \
+	$(BUILD)/test/keel-micro
 
 .PHONY: fuzz all kmod check check-full demo deps clean kmod-clean
 all: $(PROGRAMS) $(TEST_PROGRAMS)
@@ -59,6 +60,10 @@ $(BUILD)/test/unit-tests: $(call san,$(UNIT_SRCS) $(VMM_SRCS) $(VDEV_SRCS) $(LIB
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $^ -o $@ $(LDLIBS)
 
 $(BUILD)/test/kvm-realmode: $(call obj,test/integration/kvm_realmode.c)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $^ -o $@
+$(BUILD)/test/keel-micro: $(call obj,test/integration/keel_micro.c)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $^ -o $@

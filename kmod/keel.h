@@ -28,7 +28,7 @@ struct keel_slot {
 	u64 gpa, size, hva;
 };
 
-/* Nested page tables: 4 levels, host format, 4 KiB leaves over pinned user pages. */
+/* Nested page tables: the host's format and depth, 4 KiB leaves over pinned user pages. */
 struct keel_npt {
 	u64 *root;
 	u64 root_pa;

@@ -4,6 +4,7 @@
  * a handler returns 1 to enter the guest again, 0 to return to userspace with
  * run->exit_reason filled, or a negative errno.
  */
+#include <linux/module.h>
 #include <linux/preempt.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
@@ -17,6 +18,10 @@
 
 #include "exits.h"
 #include "mmio.h"
+
+static unsigned int trace_exits;
+module_param(trace_exits, uint, 0644);
+MODULE_PARM_DESC(trace_exits, "log this many #VMEXITs (code, info, RIP), for debugging");
 
 /* Instruction lengths where the CPU saves no next RIP (no NRIP save here). */
 #define LEN_CPUID	2
@@ -70,6 +75,9 @@ static int handle_cpuid(struct keel_vcpu *vcpu)
 	u32 out[4];
 
 	keel_cpuid(vcpu, vcpu->vmcb->save.rax, vcpu->gprs[1], out);
+	/* OSXSAVE reflects the guest's CR4, as on hardware. */
+	if ((u32)vcpu->vmcb->save.rax == 1 && (vcpu->vmcb->save.cr4 & X86_CR4_OSXSAVE))
+		out[2] |= BIT(27);
 	vcpu->vmcb->save.rax = out[0];
 	vcpu->gprs[3] = out[1];
 	vcpu->gprs[1] = out[2];
@@ -400,6 +408,12 @@ int keel_vcpu_run(struct keel_vcpu *vcpu)
 			break;
 		}
 		vcpu->vmcb->control.event_inj = 0;
+		if (trace_exits) {
+			trace_exits--;
+			pr_info("keel: exit %#llx info1 %#llx info2 %#llx rip %#llx\n",
+				vcpu->vmcb->control.exit_code, vcpu->vmcb->control.exit_info_1,
+				vcpu->vmcb->control.exit_info_2, vcpu->vmcb->save.rip);
+		}
 		handler = keel_exit_handler_for(vcpu->vmcb->control.exit_code);
 		ret = handler(vcpu);
 		if (ret <= 0)

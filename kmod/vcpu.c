@@ -12,6 +12,7 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/vmalloc.h>
 #include <asm/debugreg.h>
 #include <asm/fpu/xcr.h>
 #include <asm/msr.h>
@@ -302,37 +303,21 @@ static long keel_vcpu_ioctl(struct file *filp, unsigned int cmd, unsigned long a
 	return ret;
 }
 
-static vm_fault_t keel_vcpu_fault(struct vm_fault *vmf)
-{
-	struct keel_vcpu *vcpu = vmf->vma->vm_file->private_data;
-	struct page *page;
-
-	if (vmf->pgoff >= KEEL_RUN_PAGES)
-		return VM_FAULT_SIGBUS;
-	page = virt_to_page((u8 *)vcpu->run + vmf->pgoff * PAGE_SIZE);
-	get_page(page);
-	vmf->page = page;
-	return 0;
-}
-
-static const struct vm_operations_struct keel_vcpu_vm_ops = {
-	.fault = keel_vcpu_fault,
-};
-
+/* The run structure and the I/O data page: vmalloc_user memory, mapped as a whole. */
 static int keel_vcpu_mmap(struct file *filp, struct vm_area_struct *vma)
 {
-	if (vma->vm_pgoff + vma_pages(vma) > KEEL_RUN_PAGES)
+	struct keel_vcpu *vcpu = filp->private_data;
+
+	if (vma->vm_pgoff || vma_pages(vma) > KEEL_RUN_PAGES)
 		return -EINVAL;
-	vma->vm_ops = &keel_vcpu_vm_ops;
-	return 0;
+	return remap_vmalloc_range(vma, vcpu->run, 0);
 }
 
 static void keel_vcpu_free(struct keel_vcpu *vcpu)
 {
 	if (vcpu->fpu.fpstate)
 		fpu_free_guest_fpstate(&vcpu->fpu);
-	if (vcpu->run)
-		free_pages((unsigned long)vcpu->run, get_order(KEEL_RUN_PAGES * PAGE_SIZE));
+	vfree(vcpu->run);
 	if (vcpu->vmcb)
 		free_page((unsigned long)vcpu->vmcb);
 	kfree(vcpu->cpuid);
@@ -379,8 +364,7 @@ int keel_create_vcpu(struct keel_vm *vm, struct file *vm_file, unsigned long id)
 	vcpu->last_cpu = -1;
 	mutex_init(&vcpu->lock);
 	vcpu->vmcb = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
-	vcpu->run = (void *)__get_free_pages(GFP_KERNEL_ACCOUNT | __GFP_ZERO,
-					     get_order(KEEL_RUN_PAGES * PAGE_SIZE));
+	vcpu->run = vmalloc_user(KEEL_RUN_PAGES * PAGE_SIZE);
 	if (!vcpu->vmcb || !vcpu->run || !fpu_alloc_guest_fpstate(&vcpu->fpu)) {
 		keel_vcpu_free(vcpu);
 		return -ENOMEM;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * A VM: its memory slots (user memory of the creating process) and the nested page
- * tables built from them on demand, one pinned 4 KiB page per leaf. Everything the VM
+ * tables built from them on demand, one pinned 4 KiB page per leaf, in the host's paging
+ * format (4 or 5 levels). Everything the VM
  * pinned or allocated is released when its last file reference goes.
  */
 #include <linux/anon_inodes.h>
@@ -22,7 +23,6 @@
 #define NPT_US		BIT_ULL(2)
 #define NPT_TABLE	(NPT_P | NPT_RW | NPT_US)
 #define NPT_ADDR_MASK	GENMASK_ULL(51, 12)
-#define NPT_LEVELS	4
 #define NPT_ENTRIES	512
 #define KEEL_MAX_GPA	BIT_ULL(48)	/* what a 4-level nested table maps */
 
@@ -65,11 +65,20 @@ static void npt_free_table(struct keel_npt *npt, u64 *table, int level)
 	}
 }
 
+/*
+ * Nested tables have as many levels as the host's own paging: the CPU walks them in the
+ * host's mode (5 with LA57 on).
+ */
+static int npt_levels(void)
+{
+	return pgtable_l5_enabled() ? 5 : 4;
+}
+
 static void npt_destroy(struct keel_npt *npt)
 {
 	if (!npt->root)
 		return;
-	npt_free_table(npt, npt->root, NPT_LEVELS);
+	npt_free_table(npt, npt->root, npt_levels());
 	free_page((unsigned long)npt->root);
 	npt->root = NULL;
 }
@@ -79,7 +88,7 @@ static u64 *npt_leaf_entry(struct keel_npt *npt, u64 gpa)
 {
 	u64 *table = npt->root;
 
-	for (int level = NPT_LEVELS; level > 1; level--) {
+	for (int level = npt_levels(); level > 1; level--) {
 		unsigned int index = (gpa >> (12 + 9 * (level - 1))) & (NPT_ENTRIES - 1);
 		u64 pa;
 

@@ -97,5 +97,6 @@ struct accel_ops {
 };
 
 extern const struct accel_ops accel_kvm_ops;
+extern const struct accel_ops accel_keel_ops;
 
 #endif

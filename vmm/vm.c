@@ -153,15 +153,18 @@ static int vm_open_accel(struct vm *vm)
 	const char *why = "unknown";
 	int ret;
 
-	if (vm->cfg->accel == ACCEL_KEEL) {
-		log_error("--accel keel: the keel.ko backend is not built yet; use --accel kvm");
-		return -ENODEV;
+	/* auto: keel.ko where it is loaded, else KVM. */
+	if (vm->cfg->accel == ACCEL_KEEL ||
+	    (vm->cfg->accel == ACCEL_AUTO && access(KEEL_DEV_PATH, F_OK) == 0)) {
+		vm->accel_ops = &accel_keel_ops;
+		ret = vm->accel_ops->open(&vm->accel, &why);
+		if (!ret || vm->cfg->accel == ACCEL_KEEL)
+			goto opened;
+		log_info("keel.ko: %s (%s); using KVM", why, strerror(-ret));
 	}
-	if (vm->cfg->accel == ACCEL_AUTO && access(KEEL_DEV_PATH, F_OK) == 0)
-		log_info("%s exists, but the keel.ko backend is not built yet; using KVM",
-			 KEEL_DEV_PATH);
 	vm->accel_ops = &accel_kvm_ops;
 	ret = vm->accel_ops->open(&vm->accel, &why);
+opened:
 	if (ret) {
 		log_error("accelerator %s: %s (%s)", vm->accel_ops->name, why, strerror(-ret));
 		return ret;

@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Micro guests on /dev/keel: one in real mode and one in 64-bit mode run to their exits
+ * with the expected register values. Real mode: OUT, IN (completed by us), OUT of the
+ * value read. 64-bit mode (identity-mapped with 2 MiB pages): CPUID from the table we set,
+ * an MMIO write and an MMIO read (decoded by keel.ko from the guest's page tables), a
+ * RDMSR/WRMSR round trip, and an OUT that ends the test. Prints one line per step.
+ * Usage: keel-micro [bench N]: with bench, N port writes and N CPUIDs are timed instead.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kmod/uapi/keel.h"
+
+#define MEM_SIZE 0x400000
+#define CODE 0x1000
+#define PML4 0x10000
+#define PDPT 0x11000
+#define PD 0x12000
+#define GDT 0x13000
+#define MMIO_BASE 0xd0000000u
+#define PORT_DONE 0x501
+
+struct machine {
+	int dev, vm, vcpu;
+	uint8_t *mem;
+	struct keel_run *run;
+};
+
+static int failures;
+
+static void check(int ok, const char *what)
+{
+	printf("%s: %s\n", ok ? "ok" : "FAILED", what);
+	failures += !ok;
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "keel-micro: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static void machine_open(struct machine *m)
+{
+	struct keel_memory_region region;
+	int size;
+
+	m->dev = open("/dev/keel", O_RDWR | O_CLOEXEC);
+	if (m->dev < 0)
+		die("open /dev/keel");
+	m->vm = ioctl(m->dev, KEEL_CREATE_VM, 0);
+	if (m->vm < 0)
+		die("KEEL_CREATE_VM");
+	m->mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m->mem == MAP_FAILED)
+		die("mmap guest memory");
+	region = (struct keel_memory_region){ .slot = 0, .memory_size = MEM_SIZE,
+					      .userspace_addr = (uintptr_t)m->mem };
+	if (ioctl(m->vm, KEEL_SET_MEMORY_REGION, &region) < 0)
+		die("KEEL_SET_MEMORY_REGION");
+	m->vcpu = ioctl(m->vm, KEEL_CREATE_VCPU, 0);
+	if (m->vcpu < 0)
+		die("KEEL_CREATE_VCPU");
+	size = ioctl(m->dev, KEEL_GET_VCPU_MMAP_SIZE, 0);
+	if (size < (int)sizeof(struct keel_run))
+		die("KEEL_GET_VCPU_MMAP_SIZE");
+	m->run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, m->vcpu, 0);
+	if (m->run == MAP_FAILED)
+		die("mmap the run structure");
+}
+
+static void machine_close(struct machine *m)
+{
+	munmap(m->mem, MEM_SIZE);
+	close(m->vcpu);
+	close(m->vm);
+	close(m->dev);
+}
+
+static void run(struct machine *m)
+{
+	if (ioctl(m->vcpu, KEEL_RUN, 0) < 0)
+		die("KEEL_RUN");
+}
+
+static uint8_t *io_data(struct machine *m)
+{
+	return (uint8_t *)m->run + m->run->io.data_offset;
+}
+
+static int is_io(struct machine *m, int out, uint16_t port, uint8_t size)
+{
+	return m->run->exit_reason == KEEL_EXIT_IO && m->run->io.direction == out &&
+	       m->run->io.port == port && m->run->io.size == size && m->run->io.count == 1;
+}
+
+static void real_mode(void)
+{
+	static const uint8_t code[] = {
+		0xba, 0xf8, 0x03, /* mov $0x3f8, %dx */
+		0xb0, 0x4b,       /* mov $0x4b, %al */
+		0xee,             /* out %al, (%dx) */
+		0x42,             /* inc %dx */
+		0xec,             /* in (%dx), %al */
+		0xba, 0x01, 0x05, /* mov $0x501, %dx */
+		0xee,             /* out %al, (%dx) */
+		0xf4,             /* hlt (not reached: the test stops at the OUT) */
+	};
+	struct machine m;
+	struct keel_sregs sregs;
+	struct keel_regs regs;
+
+	machine_open(&m);
+	memcpy(m.mem + CODE, code, sizeof(code));
+	if (ioctl(m.vcpu, KEEL_GET_SREGS, &sregs) < 0)
+		die("KEEL_GET_SREGS");
+	check(sregs.cs.selector == 0xf000 && sregs.cs.base == 0xffff0000 && sregs.cr0 == 0x60000010,
+	      "real mode: the vCPU starts at the reset state (CS F000, base FFFF0000)");
+	sregs.cs.selector = 0;
+	sregs.cs.base = 0;
+	if (ioctl(m.vcpu, KEEL_SET_SREGS, &sregs) < 0)
+		die("KEEL_SET_SREGS");
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = CODE;
+	regs.rflags = 2;
+	if (ioctl(m.vcpu, KEEL_SET_REGS, &regs) < 0)
+		die("KEEL_SET_REGS");
+	run(&m);
+	check(is_io(&m, KEEL_EXIT_IO_OUT, 0x3f8, 1) && io_data(&m)[0] == 0x4b,
+	      "real mode: OUT 0x4b to port 0x3f8");
+	run(&m);
+	check(is_io(&m, KEEL_EXIT_IO_IN, 0x3f9, 1), "real mode: IN from port 0x3f9");
+	io_data(&m)[0] = 0xa5;
+	run(&m);
+	check(is_io(&m, KEEL_EXIT_IO_OUT, PORT_DONE, 1) && io_data(&m)[0] == 0xa5,
+	      "real mode: the value read comes back out (0xa5 to port 0x501)");
+	if (ioctl(m.vcpu, KEEL_GET_REGS, &regs) < 0)
+		die("KEEL_GET_REGS");
+	check(regs.rip == CODE + 12 && (regs.rax & 0xff) == 0xa5 && regs.rdx == PORT_DONE,
+	      "real mode: RIP after the last OUT, AL 0xa5, DX 0x501");
+	machine_close(&m);
+}
+
+static void set_seg64(struct keel_segment *s, uint16_t sel, int code)
+{
+	*s = (struct keel_segment){ .base = 0, .limit = 0xffffffff, .selector = sel,
+				    .type = code ? 0xb : 0x3, .present = 1, .s = 1,
+				    .l = code, .db = !code, .g = 1 };
+}
+
+/* Identity map of the first 4 GiB with 2 MiB pages, a flat GDT, long mode on. */
+static void long_mode_setup(struct machine *m)
+{
+	uint64_t *pml4 = (uint64_t *)(m->mem + PML4), *pdpt = (uint64_t *)(m->mem + PDPT);
+	uint64_t *pd = (uint64_t *)(m->mem + PD);
+	struct keel_sregs sregs;
+
+	pml4[0] = PDPT | 3;
+	for (int i = 0; i < 4; i++)
+		pdpt[i] = (PD + 0x1000 * i) | 3;
+	for (int i = 0; i < 4 * 512; i++)
+		pd[i] = ((uint64_t)i << 21) | 0x83;
+	if (ioctl(m->vcpu, KEEL_GET_SREGS, &sregs) < 0)
+		die("KEEL_GET_SREGS");
+	set_seg64(&sregs.cs, 0x8, 1);
+	set_seg64(&sregs.ds, 0x10, 0);
+	set_seg64(&sregs.es, 0x10, 0);
+	set_seg64(&sregs.ss, 0x10, 0);
+	set_seg64(&sregs.fs, 0x10, 0);
+	set_seg64(&sregs.gs, 0x10, 0);
+	sregs.gdt.base = GDT;
+	sregs.gdt.limit = 23;
+	sregs.cr0 = 0x80050033; /* PG, AM, WP, NE, ET, MP, PE */
+	sregs.cr3 = PML4;
+	sregs.cr4 = 0x20; /* PAE */
+	sregs.efer = 0x500; /* LME, LMA */
+	if (ioctl(m->vcpu, KEEL_SET_SREGS, &sregs) < 0)
+		die("KEEL_SET_SREGS (long mode)");
+}
+
+static void long_mode(void)
+{
+	static const uint8_t code[] = {
+		0x48, 0xb8, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11, /* mov $0x1122..88, %rax */
+		0xe6, 0x80,                         /* out %al, $0x80 */
+		0x31, 0xc0,                         /* xor %eax, %eax */
+		0x0f, 0xa2,                         /* cpuid */
+		0xbe, 0x00, 0x00, 0x00, 0xd0,       /* mov $0xd0000000, %esi */
+		0xc7, 0x46, 0x08, 0xef, 0xbe, 0xad, 0xde, /* movl $0xdeadbeef, 8(%rsi) */
+		0x44, 0x8b, 0x46, 0x10,             /* mov 0x10(%rsi), %r8d */
+		0xb9, 0x77, 0x02, 0x00, 0x00,       /* mov $0x277, %ecx (PAT) */
+		0x0f, 0x32,                         /* rdmsr */
+		0x66, 0xba, 0x01, 0x05,             /* mov $0x501, %dx */
+		0xee,                               /* out %al, (%dx) */
+		0xf4,
+	};
+	struct keel_cpuid_entry leaf0 = { .function = 0, .eax = 0xd, .ebx = 0x6c65654b,
+					  .ecx = 0x2e2e2e2e, .edx = 0x2e2e2e2e };
+	struct {
+		struct keel_cpuid head;
+		struct keel_cpuid_entry e[1];
+	} cpuid = { { .nent = 1 }, { leaf0 } };
+	struct machine m;
+	struct keel_regs regs;
+
+	machine_open(&m);
+	memcpy(m.mem + CODE, code, sizeof(code));
+	long_mode_setup(&m);
+	if (ioctl(m.vcpu, KEEL_SET_CPUID, &cpuid) < 0)
+		die("KEEL_SET_CPUID");
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = CODE;
+	regs.rflags = 2;
+	regs.rsp = 0x200000;
+	if (ioctl(m.vcpu, KEEL_SET_REGS, &regs) < 0)
+		die("KEEL_SET_REGS");
+	run(&m);
+	check(is_io(&m, KEEL_EXIT_IO_OUT, 0x80, 1) && io_data(&m)[0] == 0x88,
+	      "64-bit: OUT %al (0x88) to port 0x80");
+	run(&m);
+	check(m.run->exit_reason == KEEL_EXIT_MMIO && m.run->mmio.is_write &&
+	      m.run->mmio.phys_addr == MMIO_BASE + 8 && m.run->mmio.len == 4 &&
+	      !memcmp(m.run->mmio.data, "\xef\xbe\xad\xde", 4),
+	      "64-bit: MMIO write of 0xdeadbeef, 4 bytes at 0xd0000008");
+	run(&m);
+	check(m.run->exit_reason == KEEL_EXIT_MMIO && !m.run->mmio.is_write &&
+	      m.run->mmio.phys_addr == MMIO_BASE + 0x10 && m.run->mmio.len == 4,
+	      "64-bit: MMIO read, 4 bytes at 0xd0000010");
+	memcpy(m.run->mmio.data, "\x78\x56\x34\x12", 4);
+	run(&m);
+	check(is_io(&m, KEEL_EXIT_IO_OUT, PORT_DONE, 1), "64-bit: the guest reaches its last OUT");
+	if (ioctl(m.vcpu, KEEL_GET_REGS, &regs) < 0)
+		die("KEEL_GET_REGS");
+	check(regs.rbx == 0x6c65654b && regs.rcx == 0x277 /* RDMSR keeps ECX */,
+	      "64-bit: CPUID leaf 0 answered from our table (EBX 'Keel')");
+	check(regs.r8 == 0x12345678, "64-bit: the MMIO read landed in %r8d (0x12345678)");
+	check(regs.rax == 0x00070406 && (regs.rdx >> 16) == 0x0007 /* DX was set after */,
+	      "64-bit: RDMSR of PAT gives the power-on value 0x0007040600070406");
+	check(regs.rip == CODE + sizeof(code) - 1, "64-bit: RIP after the last OUT");
+	machine_close(&m);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* N port writes to userspace, then N CPUIDs in the kernel; ns per exit for each. */
+static void bench(long n)
+{
+	static const uint8_t code[] = {
+		0x48, 0x89, 0xd9,       /* 1000: mov %rbx, %rcx */
+		0xe6, 0x80,             /* 1003: out %al, $0x80 */
+		0x48, 0xff, 0xc9,       /* dec %rcx */
+		0x75, 0xf9,             /* jnz 1003 */
+		0xe6, 0x81,             /* out %al, $0x81: phase marker */
+		0x48, 0x89, 0xd9,       /* mov %rbx, %rcx */
+		0x51,                   /* 100f: push %rcx */
+		0x31, 0xc0,             /* xor %eax, %eax */
+		0x0f, 0xa2,             /* cpuid */
+		0x59,                   /* pop %rcx */
+		0x48, 0xff, 0xc9,       /* dec %rcx */
+		0x75, 0xf5,             /* jnz 100f */
+		0xe6, 0x82,             /* out %al, $0x82: done */
+		0xf4,
+	};
+	struct machine m;
+	struct keel_regs regs;
+	double t0, t1, t2;
+	long outs = 0;
+
+	machine_open(&m);
+	memcpy(m.mem + CODE, code, sizeof(code));
+	long_mode_setup(&m);
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = CODE;
+	regs.rflags = 2;
+	regs.rsp = 0x200000;
+	regs.rbx = n;
+	if (ioctl(m.vcpu, KEEL_SET_REGS, &regs) < 0)
+		die("KEEL_SET_REGS");
+	t0 = now();
+	for (;;) {
+		run(&m);
+		if (m.run->exit_reason != KEEL_EXIT_IO)
+			die("bench: unexpected exit");
+		if (m.run->io.port == 0x80)
+			outs++;
+		else
+			break;
+	}
+	t1 = now();
+	run(&m);
+	t2 = now();
+	if (m.run->exit_reason != KEEL_EXIT_IO || m.run->io.port != 0x82 || outs != n) {
+		fprintf(stderr, "keel-micro: bench ended wrongly (%ld port writes)\n", outs);
+		exit(1);
+	}
+	printf("BENCH port_write_ns=%.0f cpuid_ns=%.0f n=%ld\n", (t1 - t0) * 1e9 / n,
+	       (t2 - t1) * 1e9 / n, n);
+	machine_close(&m);
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc == 3 && !strcmp(argv[1], "bench")) {
+		bench(atol(argv[2]));
+		return 0;
+	}
+	real_mode();
+	long_mode();
+	printf("%d failed\n", failures);
+	return failures ? 1 : 0;
+}
