@@ -24,6 +24,8 @@ LIB_SRCS  := $(wildcard lib/*.c)
 VDEV_SRCS := $(wildcard vdevices/*.c)
 VMM_SRCS  := $(filter-out vmm/main.c,$(wildcard vmm/*.c))
 UNIT_SRCS := $(wildcard test/unit/*.c)
+# keel.ko's instruction emulator and page walker, plain C that userspace tests and fuzzes too.
+KX86_SRCS := $(wildcard kmod/x86/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 san = $(patsubst %.c,$(BUILD)/san/%.o,$(1))
@@ -54,7 +56,7 @@ $(BUILD)/keel-vmm: $(call obj,vmm/main.c $(VMM_SRCS) $(VDEV_SRCS) $(LIB_SRCS))
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/test/unit-tests: $(call san,$(UNIT_SRCS) $(VMM_SRCS) $(VDEV_SRCS) $(LIB_SRCS))
+$(BUILD)/test/unit-tests: $(call san,$(UNIT_SRCS) $(VMM_SRCS) $(VDEV_SRCS) $(LIB_SRCS) $(KX86_SRCS))
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $^ -o $@ $(LDLIBS)
@@ -75,12 +77,12 @@ $(BUILD)/test/keel-version: $(call obj,test/integration/keel_version.c)
 # libFuzzer targets, one per parser of untrusted bytes (test/fuzz/*_fuzz.c).
 fuzz: $(FUZZERS)
 # One compiler run per target: every header is a prerequisite.
-FUZZ_HDRS := $(wildcard lib/*.h vdevices/*.h vmm/*.h test/unit/*.h)
-$(BUILD)/fuzz/%: test/fuzz/%.c $(VMM_SRCS) $(VDEV_SRCS) $(LIB_SRCS) $(FUZZ_HDRS)
+FUZZ_HDRS := $(wildcard lib/*.h vdevices/*.h vmm/*.h test/unit/*.h kmod/x86/*.h)
+$(BUILD)/fuzz/%: test/fuzz/%.c $(VMM_SRCS) $(VDEV_SRCS) $(LIB_SRCS) $(KX86_SRCS) $(FUZZ_HDRS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZ    $@")
 	$(Q)$(FUZZ_CC) $(CPPFLAGS) -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter $(FUZZ_FLAGS) \
-		$< $(VMM_SRCS) $(VDEV_SRCS) $(LIB_SRCS) -o $@ $(LDLIBS)
+		$< $(VMM_SRCS) $(VDEV_SRCS) $(LIB_SRCS) $(KX86_SRCS) -o $@ $(LDLIBS)
 
 # keel.ko is built against the headers of the test host's kernel unless KDIR says otherwise.
 KVER = $(shell scripts/testhost kver)
@@ -113,6 +115,7 @@ demo: deps
 clean:
 	rm -rf $(BUILD)
 	rm -f kmod/*.o kmod/*.ko kmod/*.mod kmod/*.mod.c kmod/.*.cmd kmod/modules.order \
+		kmod/x86/*.o kmod/x86/.*.cmd \
 		Module.symvers modules.order .*.cmd
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

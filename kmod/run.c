@@ -4,6 +4,7 @@
  * a handler returns 1 to enter the guest again, 0 to return to userspace with
  * run->exit_reason filled, or a negative errno.
  */
+#include <linux/kvm_host.h>
 #include <linux/module.h>
 #include <linux/preempt.h>
 #include <linux/sched.h>
@@ -357,9 +358,14 @@ static void enter_guest(struct keel_vcpu *vcpu, u64 host_xcr0)
 	if (vcpu->xcr0 != host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
 
+	/* Guest mode is an RCU quiescent state, like user mode (nohz_full CPUs rely on it). */
+	guest_timing_enter_irqoff();
 	asm volatile("clgi" ::: "memory");
+	guest_state_enter_irqoff();
 	keel_svm_vmrun(vcpu->vmcb_pa, vcpu->gprs, keel_host_save_pa(cpu));
+	guest_state_exit_irqoff();
 	asm volatile("stgi" ::: "memory");
+	guest_timing_exit_irqoff();
 
 	if (vcpu->xcr0 != host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);

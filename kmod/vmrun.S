@@ -2,7 +2,7 @@
 /*
  * keel_svm_vmrun(vmcb_pa, gprs, host_save_pa): one AMD SVM world switch.
  *
- * Called with interrupts off and GIF clear. The host's FS/GS/TR/LDTR and syscall MSRs go
+ * Called with interrupts off and GIF clear; IF is set only across VMRUN itself. The host's FS/GS/TR/LDTR and syscall MSRs go
  * to host_save_pa by VMSAVE and the guest's come from its VMCB by VMLOAD; VMRUN and
  * #VMEXIT switch the rest. gprs[] holds the guest's general registers by encoding
  * (RAX and RSP are in the VMCB). Nothing here touches per-CPU data while the guest's GS
@@ -49,7 +49,13 @@ SYM_FUNC_START(keel_svm_vmrun)
 	mov	GPR(15)(%rax), %r15
 	mov	8(%rsp), %rax
 
+	/*
+	 * VMRUN saves the host's RFLAGS.IF; with it set, a physical interrupt in guest mode
+	 * is a #VMEXIT. GIF is still clear, so the host takes nothing before STGI.
+	 */
+	sti
 	vmrun	%rax
+	cli
 
 	/* #VMEXIT: RSP and RAX are the host's again, the rest still the guest's. */
 	push	%rax

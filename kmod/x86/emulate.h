@@ -181,8 +181,8 @@ int x86_string_addrs(const struct x86_insn *insn,
  * with regs updated (RIP past the instruction, arithmetic flags, rCX/rSI/rDI
  * for the string ops); a REP string op does one iteration per call and
  * leaves RIP at the instruction while rCX (at the address size) is not 0
- * afterwards, and only advances RIP when rCX is 0 to begin with. On any
- * error regs are unchanged and no write was issued: -EAGAIN from mmio_read is
+ * afterwards; with rCX 0 to begin with it only advances RIP. On any error
+ * regs are unchanged and no write succeeded: -EAGAIN from mmio_read is
  * restartable; -EINVAL means not emulatable; other errors come from the ops.
  */
 int x86_emulate(const struct x86_insn *insn, struct x86_emu_regs *regs,
