@@ -37,7 +37,7 @@ FUZZERS := $(patsubst test/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
 PROGRAMS := $(BUILD)/keel-vmm
 TEST_PROGRAMS := $(BUILD)/test/unit-tests $(BUILD)/test/kvm-realmode $(BUILD)/test/keel-version \
-	$(BUILD)/test/keel-micro
+	$(BUILD)/test/keel-micro $(BUILD)/test/keel-ioctl
 
 .PHONY: fuzz all kmod check check-full demo deps clean kmod-clean
 all: $(PROGRAMS) $(TEST_PROGRAMS)
@@ -62,6 +62,10 @@ $(BUILD)/test/unit-tests: $(call san,$(UNIT_SRCS) $(VMM_SRCS) $(VDEV_SRCS) $(LIB
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $^ -o $@ $(LDLIBS)
 
 $(BUILD)/test/kvm-realmode: $(call obj,test/integration/kvm_realmode.c)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $^ -o $@
+$(BUILD)/test/keel-ioctl: $(call obj,test/integration/keel_ioctl.c)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $^ -o $@

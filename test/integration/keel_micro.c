@@ -208,7 +208,7 @@ static void long_mode(void)
 	struct {
 		struct keel_cpuid head;
 		struct keel_cpuid_entry e[1];
-	} cpuid = { { .nent = 1 }, { leaf0 } };
+	} cpuid = { .head = { .nent = 1 }, .e = { leaf0 } };
 	struct machine m;
 	struct keel_regs regs;
 

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Feeds bad arguments to every /dev/keel ioctl and checks the errors: nothing a caller
+ * passes may do more than fail. Prints one line per check; exit 0 when all hold.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kmod/uapi/keel.h"
+
+#define BAD_PTR ((void *)16)
+
+static int failures;
+
+/* The ioctl must fail with want. */
+static void expect_err(int ret, int want, const char *what)
+{
+	int ok = ret < 0 && errno == want;
+
+	printf("%s: %s (%s)\n", ok ? "ok" : "FAILED", what,
+	       ret < 0 ? strerror(errno) : "succeeded");
+	failures += !ok;
+}
+
+static void expect_ok(int ret, const char *what)
+{
+	printf("%s: %s%s%s\n", ret >= 0 ? "ok" : "FAILED", what, ret < 0 ? ": " : "",
+	       ret < 0 ? strerror(errno) : "");
+	failures += ret < 0;
+}
+
+static int region(int vm, uint32_t slot, uint32_t flags, uint64_t gpa, uint64_t size, void *hva)
+{
+	struct keel_memory_region r = { slot, flags, gpa, size, (uintptr_t)hva };
+
+	return ioctl(vm, KEEL_SET_MEMORY_REGION, &r);
+}
+
+int main(void)
+{
+	struct {
+		struct keel_cpuid head;
+		struct keel_cpuid_entry e[2];
+	} cpuid = { .head = { .nent = 1 } };
+	struct keel_msrs msrs = { .nmsrs = 100000 };
+	struct keel_interrupt irq = { .irq = 256 };
+	struct keel_sregs sregs;
+	struct keel_regs regs;
+	int dev, vm, vcpu, status;
+	uint8_t *mem;
+	void *run;
+	pid_t child;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	dev = open("/dev/keel", O_RDWR | O_CLOEXEC);
+	if (dev < 0) {
+		perror("keel-ioctl: open /dev/keel");
+		return 1;
+	}
+	mem = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	expect_err(ioctl(dev, KEEL_GET_API_VERSION, 1), EINVAL, "/dev/keel: version with an argument");
+	expect_err(ioctl(dev, KEEL_CREATE_VM, 1), EINVAL, "/dev/keel: CREATE_VM with an argument");
+	expect_err(ioctl(dev, _IO(KEEL_IOCTL_TYPE, 0x7f), 0), ENOTTY, "/dev/keel: unknown ioctl");
+	expect_err(ioctl(dev, KEEL_GET_SUPPORTED_CPUID, &cpuid), E2BIG,
+		   "/dev/keel: supported CPUID into one entry");
+	expect_err(ioctl(dev, KEEL_GET_SUPPORTED_CPUID, BAD_PTR), EFAULT,
+		   "/dev/keel: supported CPUID at a bad pointer");
+	expect_ok(ioctl(dev, KEEL_CHECK_CAP, 999), "/dev/keel: an unknown capability reads 0");
+
+	vm = ioctl(dev, KEEL_CREATE_VM, 0);
+	expect_ok(vm, "create a VM");
+	expect_err(region(vm, 1000, 0, 0, 4096, mem), EINVAL, "slot out of range");
+	expect_err(region(vm, 0, 0x80, 0, 4096, mem), EINVAL, "unknown slot flag");
+	expect_err(region(vm, 0, 0, 0x800, 4096, mem), EINVAL, "unaligned guest address");
+	expect_err(region(vm, 0, 0, 0, 4095, mem), EINVAL, "unaligned size");
+	expect_err(region(vm, 0, 0, 0, 4096, mem + 1), EINVAL, "unaligned user address");
+	expect_err(region(vm, 0, 0, (1ull << 48) - 4096, 8192, mem), EINVAL,
+		   "slot past the guest address limit");
+	expect_err(region(vm, 0, 0, 0, 1ull << 62, mem), EINVAL, "size that overflows");
+	expect_err(region(vm, 0, 0, 0, 4096, (void *)-4096L), EINVAL, "kernel user address");
+	expect_err(ioctl(vm, KEEL_SET_MEMORY_REGION, BAD_PTR), EFAULT, "region at a bad pointer");
+	expect_ok(region(vm, 0, 0, 0, 1 << 20, mem), "a good slot");
+	expect_err(region(vm, 1, 0, 0x80000, 1 << 20, mem), EEXIST, "an overlapping slot");
+	expect_err(ioctl(vm, KEEL_CREATE_VCPU, 1000), EINVAL, "vCPU id out of range");
+	vcpu = ioctl(vm, KEEL_CREATE_VCPU, 0);
+	expect_ok(vcpu, "create vCPU 0");
+	expect_err(ioctl(vm, KEEL_CREATE_VCPU, 0), EEXIST, "vCPU 0 again");
+	expect_err(region(vm, 0, 0, 0, 0, NULL), EBUSY, "delete a slot under a vCPU");
+	expect_err(ioctl(vm, _IO(KEEL_IOCTL_TYPE, 0x7f), 0), ENOTTY, "VM: unknown ioctl");
+
+	expect_err(ioctl(vcpu, KEEL_RUN, 1), EINVAL, "RUN with an argument");
+	expect_err(ioctl(vcpu, KEEL_GET_REGS, BAD_PTR), EFAULT, "GET_REGS to a bad pointer");
+	expect_err(ioctl(vcpu, KEEL_SET_REGS, BAD_PTR), EFAULT, "SET_REGS from a bad pointer");
+	expect_err(ioctl(vcpu, KEEL_SET_SREGS, BAD_PTR), EFAULT, "SET_SREGS from a bad pointer");
+	ioctl(vcpu, KEEL_GET_SREGS, &sregs);
+	sregs.efer = 1ull << 12; /* SVME: nested SVM is not offered */
+	expect_err(ioctl(vcpu, KEEL_SET_SREGS, &sregs), EINVAL, "SET_SREGS with EFER.SVME");
+	sregs.efer = 0;
+	sregs.cr4 = 1ull << 13; /* VMXE */
+	expect_err(ioctl(vcpu, KEEL_SET_SREGS, &sregs), EINVAL, "SET_SREGS with CR4.VMXE");
+	expect_err(ioctl(vcpu, KEEL_SET_MSRS, &msrs), EINVAL, "SET_MSRS with 100000 entries");
+	expect_err(ioctl(vcpu, KEEL_GET_MSRS, BAD_PTR), EFAULT, "GET_MSRS at a bad pointer");
+	cpuid.head.nent = 100000;
+	expect_err(ioctl(vcpu, KEEL_SET_CPUID, &cpuid), EINVAL, "SET_CPUID with 100000 entries");
+	expect_err(ioctl(vcpu, KEEL_SET_XSAVE, BAD_PTR), EFAULT, "SET_XSAVE from a bad pointer");
+	expect_err(ioctl(vcpu, KEEL_INTERRUPT, &irq), EINVAL, "INTERRUPT vector 256");
+	irq.irq = 32;
+	expect_ok(ioctl(vcpu, KEEL_INTERRUPT, &irq), "INTERRUPT vector 32");
+	expect_err(ioctl(vcpu, KEEL_INTERRUPT, &irq), EBUSY, "a second INTERRUPT before the first");
+	expect_err(ioctl(vcpu, _IO(KEEL_IOCTL_TYPE, 0x7f), 0), ENOTTY, "vCPU: unknown ioctl");
+	run = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+	expect_err(run == MAP_FAILED ? -1 : 0, EINVAL, "mmap of more than the run pages");
+	run = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 4096 * 5);
+	expect_err(run == MAP_FAILED ? -1 : 0, EINVAL, "mmap at an offset");
+
+	/* Another process's address space is not the VM's: its calls are refused. */
+	child = fork();
+	if (child == 0)
+		_exit(ioctl(vcpu, KEEL_RUN, 0) < 0 && errno == EIO ? 0 : 1);
+	waitpid(child, &status, 0);
+	expect_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1,
+		  "RUN from a forked child is refused (EIO)");
+
+	/* Guest memory the process unmapped: RUN fails, the host does not. */
+	ioctl(vcpu, KEEL_GET_SREGS, &sregs);
+	sregs.cs.base = 0;
+	sregs.cs.selector = 0;
+	ioctl(vcpu, KEEL_SET_SREGS, &sregs);
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = 0x1000;
+	regs.rflags = 2;
+	ioctl(vcpu, KEEL_SET_REGS, &regs);
+	munmap(mem, 1 << 20);
+	errno = 0;
+	expect_err(ioctl(vcpu, KEEL_RUN, 0), EFAULT, "RUN over unmapped guest memory");
+	close(vcpu);
+	close(vm);
+	close(dev);
+	printf("%d failed\n", failures);
+	return failures ? 1 : 0;
+}
