@@ -37,7 +37,7 @@ FUZZERS := $(patsubst test/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
 PROGRAMS := $(BUILD)/keel-vmm
 TEST_PROGRAMS := $(BUILD)/test/unit-tests $(BUILD)/test/kvm-realmode $(BUILD)/test/keel-version \
-	$(BUILD)/test/keel-micro $(BUILD)/test/keel-ioctl
+	$(BUILD)/test/keel-micro $(BUILD)/test/kvm-micro $(BUILD)/test/keel-ioctl
 
 .PHONY: fuzz all kmod check check-full demo deps clean kmod-clean
 all: $(PROGRAMS) $(TEST_PROGRAMS)
@@ -65,6 +65,10 @@ $(BUILD)/test/kvm-realmode: $(call obj,test/integration/kvm_realmode.c)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $^ -o $@
+$(BUILD)/test/kvm-micro: test/integration/keel_micro.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) -DUSE_KVM $< -o $@
 $(BUILD)/test/keel-ioctl: $(call obj,test/integration/keel_ioctl.c)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
