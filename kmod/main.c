@@ -18,6 +18,8 @@ static long keel_check_cap(unsigned long cap)
 		return KEEL_MAX_VCPUS;
 	case KEEL_CAP_NR_MEMSLOTS:
 		return KEEL_MAX_SLOTS;
+	case KEEL_CAP_NPT_2M:
+		return 1;
 	case KEEL_CAP_DECODE_ASSISTS:
 		return !!(cpuid_edx(KEEL_CPUID_SVM) & KEEL_SVM_F_DECODE);
 	default:

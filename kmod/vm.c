@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * A VM: its memory slots (user memory of the creating process) and the nested page
- * tables built from them on demand, one pinned 4 KiB page per leaf, in the host's paging
- * format (4 or 5 levels). Everything the VM
+ * tables built from them on demand over pinned pages (2 MiB leaves where the backing is a
+ * huge page, else 4 KiB), in the host's paging format (4 or 5 levels). Everything the VM
  * pinned or allocated is released when its last file reference goes.
  */
 #include <linux/anon_inodes.h>
@@ -22,7 +22,10 @@
 #define NPT_RW		BIT_ULL(1)
 #define NPT_US		BIT_ULL(2)
 #define NPT_TABLE	(NPT_P | NPT_RW | NPT_US)
+#define NPT_PS		BIT_ULL(7)	/* a 2 MiB leaf at level 2 */
 #define NPT_ADDR_MASK	GENMASK_ULL(51, 12)
+#define NPT_HUGE_PAGES	512
+#define NPT_HUGE_SIZE	(NPT_HUGE_PAGES * PAGE_SIZE)
 #define NPT_ENTRIES	512
 #define KEEL_MAX_GPA	BIT_ULL(48)	/* what a 4-level nested table maps */
 
@@ -58,6 +61,13 @@ static void npt_free_table(struct keel_npt *npt, u64 *table, int level)
 		if (level == 1) {
 			unpin_user_pages_dirty_lock(&page, 1, e & NPT_RW);
 			npt->pinned--;
+		} else if (level == 2 && (e & NPT_PS)) {
+			for (int p = 0; p < NPT_HUGE_PAGES; p++) {
+				struct page *sub = nth_page(page, p);
+
+				unpin_user_pages_dirty_lock(&sub, 1, e & NPT_RW);
+			}
+			npt->pinned -= NPT_HUGE_PAGES;
 		} else {
 			npt_free_table(npt, page_address(page), level - 1);
 			__free_page(page);
@@ -83,12 +93,15 @@ static void npt_destroy(struct keel_npt *npt)
 	npt->root = NULL;
 }
 
-/* The level 1 entry for gpa, creating the tables above it; NULL on -ENOMEM. */
-static u64 *npt_leaf_entry(struct keel_npt *npt, u64 gpa)
+/*
+ * The entry for gpa at level target (1: 4 KiB leaves, 2: 2 MiB), creating the tables
+ * above it; NULL on -ENOMEM or where a larger leaf already covers gpa.
+ */
+static u64 *npt_entry(struct keel_npt *npt, u64 gpa, int target)
 {
 	u64 *table = npt->root;
 
-	for (int level = npt_levels(); level > 1; level--) {
+	for (int level = npt_levels(); level > target; level--) {
 		unsigned int index = (gpa >> (12 + 9 * (level - 1))) & (NPT_ENTRIES - 1);
 		u64 pa;
 
@@ -99,9 +112,52 @@ static u64 *npt_leaf_entry(struct keel_npt *npt, u64 gpa)
 				return NULL;
 			table[index] = pa | NPT_TABLE;
 		}
+		if (table[index] & NPT_PS)
+			return NULL;
 		table = phys_to_virt(table[index] & NPT_ADDR_MASK);
 	}
-	return &table[(gpa >> 12) & (NPT_ENTRIES - 1)];
+	return &table[(gpa >> (12 + 9 * (target - 1))) & (NPT_ENTRIES - 1)];
+}
+
+/*
+ * A 2 MiB nested page where the slot covers the whole aligned range and its backing is
+ * one physically contiguous, aligned run (a transparent huge page): 1 mapped, 0 not
+ * possible here (the caller maps 4 KiB), or -errno.
+ */
+static int npt_map_huge(struct keel_vm *vm, const struct keel_slot *slot, u64 gpa,
+			bool writable)
+{
+	u64 base = gpa & ~(NPT_HUGE_SIZE - 1), hva, *pde;
+	struct page **pages;
+	int n, ret = 0;
+
+	hva = slot->hva + (base - slot->gpa);
+	if (base < slot->gpa || base + NPT_HUGE_SIZE > slot->gpa + slot->size ||
+	    (hva & (NPT_HUGE_SIZE - 1)))
+		return 0;
+	pde = npt_entry(&vm->npt, base, 2);
+	if (!pde)
+		return -ENOMEM;
+	if (*pde & NPT_P)
+		return (*pde & NPT_PS) ? 1 : 0;	/* a 2 MiB leaf already, or 4 KiB pages */
+	pages = kvmalloc_array(NPT_HUGE_PAGES, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return -ENOMEM;
+	n = pin_user_pages_unlocked(hva, NPT_HUGE_PAGES, pages, writable ? FOLL_WRITE : 0);
+	if (n == NPT_HUGE_PAGES && !(page_to_pfn(pages[0]) & (NPT_HUGE_PAGES - 1))) {
+		ret = 1;
+		for (int i = 1; i < NPT_HUGE_PAGES; i++)
+			if (page_to_pfn(pages[i]) != page_to_pfn(pages[0]) + i)
+				ret = 0;
+	}
+	if (ret) {
+		*pde = page_to_phys(pages[0]) | NPT_P | NPT_US | NPT_PS | (writable ? NPT_RW : 0);
+		vm->npt.pinned += NPT_HUGE_PAGES;
+	} else if (n > 0) {
+		unpin_user_pages(pages, n);
+	}
+	kvfree(pages);
+	return ret;
 }
 
 const struct keel_slot *keel_find_slot(struct keel_vm *vm, u64 gpa)
@@ -136,14 +192,19 @@ int keel_npt_map(struct keel_vm *vm, u64 gpa, bool write, bool *mmio)
 		*mmio = true;
 		goto out;
 	}
-	entry = npt_leaf_entry(&vm->npt, gpa);
+	writable = !(slot->flags & KEEL_MEM_READONLY);
+	ret = npt_map_huge(vm, slot, gpa, writable);
+	if (ret) {
+		ret = ret < 0 ? ret : 0;
+		goto out;
+	}
+	entry = npt_entry(&vm->npt, gpa, 1);
 	if (!entry) {
 		ret = -ENOMEM;
 		goto out;
 	}
 	if (*entry & NPT_P)
 		goto out;	/* another vCPU got here first */
-	writable = !(slot->flags & KEEL_MEM_READONLY);
 	hva = slot->hva + ((gpa & PAGE_MASK) - slot->gpa);
 	if (pin_user_pages_unlocked(hva, 1, &page, writable ? FOLL_WRITE : 0) != 1) {
 		ret = -EFAULT;

@@ -172,15 +172,35 @@ opened:
 	return 0;
 }
 
+#define VM_HUGE_PAGE (2ULL << 20)
+
+/*
+ * Guest RAM, 2 MiB aligned so transparent huge pages can back it (and the accelerator can
+ * map it with 2 MiB nested pages).
+ */
+static void *vm_alloc_ram(uint64_t size)
+{
+	uint8_t *raw = mmap(NULL, size + VM_HUGE_PAGE, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	uint8_t *aligned;
+
+	if (raw == MAP_FAILED)
+		return NULL;
+	aligned = (uint8_t *)(((uintptr_t)raw + VM_HUGE_PAGE - 1) & ~(uintptr_t)(VM_HUGE_PAGE - 1));
+	if (aligned > raw)
+		munmap(raw, aligned - raw);
+	munmap(aligned + size, raw + VM_HUGE_PAGE - aligned);
+	madvise(aligned, size, MADV_HUGEPAGE);
+	return aligned;
+}
+
 static int vm_map_ram(struct vm *vm, unsigned slot, uint64_t gpa, uint64_t size)
 {
-	void *hva = mmap(NULL, size, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	void *hva = vm_alloc_ram(size);
 	int ret;
 
-	if (hva == MAP_FAILED)
+	if (!hva)
 		return -errno;
-	madvise(hva, size, MADV_HUGEPAGE);
 	ret = vm->accel_ops->set_memory(vm->accel, slot, gpa, size, hva);
 	if (ret) {
 		munmap(hva, size);
