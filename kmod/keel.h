@@ -49,6 +49,7 @@ enum keel_pending {
 	KEEL_PENDING_NONE,
 	KEEL_PENDING_IO_IN,	/* userspace fills run->io data; then RAX, RIP */
 	KEEL_PENDING_MMIO_READ,	/* userspace fills run->mmio.data; then re-emulate */
+	KEEL_PENDING_INS,	/* userspace fills run->io data; then ES:rDI, rDI, rCX, RIP */
 };
 
 struct keel_vcpu {
@@ -77,6 +78,8 @@ struct keel_vcpu {
 	enum keel_pending pending;
 	u64 pending_rip;	/* RIP after the instruction whose I/O is pending */
 	u8 io_size;
+	u8 io_addr_bytes;	/* INS: the address size of rDI and rCX */
+	bool io_rep;
 	/* A read satisfied by userspace, for the re-run of the MMIO instruction. */
 	bool mmio_cached;
 	u64 mmio_fault_gpa;	/* the nested page fault being emulated */

@@ -102,6 +102,17 @@ static enum x86_cpu_mode guest_mode(const struct keel_vmcb_save *s)
 	return (s->cs.attrib & VMCB_ATTR_DB) ? X86_MODE_PROT32 : X86_MODE_PROT16;
 }
 
+/* A segment's base for a data access: in 64-bit code only FS and GS have one. */
+static u64 vmcb_seg_base(const struct keel_vmcb *vmcb, int seg)
+{
+	const struct keel_vmcb_save *s = &vmcb->save;
+	const struct keel_vmcb_seg *segs[] = { &s->es, &s->cs, &s->ss, &s->ds, &s->fs, &s->gs };
+
+	if (guest_mode(s) == X86_MODE_LONG64 && seg != X86_SEG_FS && seg != X86_SEG_GS)
+		return 0;
+	return segs[seg]->base;
+}
+
 static void regs_from_vcpu(struct keel_vcpu *vcpu, struct x86_emu_regs *r)
 {
 	const struct keel_vmcb_save *s = &vcpu->vmcb->save;
@@ -240,17 +251,127 @@ int keel_complete_mmio_read(struct keel_vcpu *vcpu)
 	return keel_emulate_mmio(vcpu, vcpu->mmio_fault_gpa);
 }
 
-/* INS/OUTS: not yet; the guests Keel boots do not use them on the way up. */
+/* The segment of an OUTS source: DS unless a prefix overrides it. */
+static int outs_segment(struct mmio_ctx *ctx, enum x86_cpu_mode mode)
+{
+	static const u8 overrides[] = { 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65 };
+	const struct keel_vmcb_save *s = &ctx->vcpu->vmcb->save;
+	u64 la = mode == X86_MODE_LONG64 ? s->rip : (u32)(s->cs.base + s->rip);
+	int seg = X86_SEG_DS;
+	u8 bytes[X86_MAX_INSN_LEN];
+	int got = x86_fetch_insn(&ctx->walk, la, bytes, X86_MAX_INSN_LEN, guest_read_phys, ctx);
+
+	for (int i = 0; i < got; i++) {
+		int k;
+
+		for (k = 0; k < ARRAY_SIZE(overrides) && overrides[k] != bytes[i]; k++)
+			;
+		if (k < ARRAY_SIZE(overrides))
+			seg = k;
+		else if (bytes[i] != 0x66 && bytes[i] != 0x67 && bytes[i] != 0xf2 &&
+			 bytes[i] != 0xf3 && (mode != X86_MODE_LONG64 || (bytes[i] & 0xf0) != 0x40))
+			break;
+	}
+	return seg;
+}
+
+static u64 addr_mask(unsigned int bytes)
+{
+	return bytes == 8 ? ~0ULL : (1ULL << (8 * bytes)) - 1;
+}
+
+/* Steps rSI or rDI by one element at the address size, up or down by DF. */
+static void string_step(u64 *reg, unsigned int size, unsigned int addr_bytes, bool down)
+{
+	u64 mask = addr_mask(addr_bytes);
+	u64 next = (*reg + (down ? -(u64)size : size)) & mask;
+
+	*reg = addr_bytes == 4 ? next : (*reg & ~mask) | next;
+}
+
+/* One element's guest physical address, wholly inside one page. */
+static int string_gpa(struct mmio_ctx *ctx, u64 base, u64 reg, unsigned int addr_bytes,
+		      unsigned int size, bool write, u64 *gpa)
+{
+	u64 la = base + (reg & addr_mask(addr_bytes));
+
+	if (addr_bytes != 8)
+		la = (u32)la;	/* outside 64-bit code, linear addresses wrap at 4 GiB */
+	if ((la & ~PAGE_MASK) + size > PAGE_SIZE)
+		return -EINVAL;
+	return x86_walk(&ctx->walk, la, write, false, false, guest_read_phys, ctx, gpa);
+}
+
 int keel_string_io(struct keel_vcpu *vcpu, u64 info, unsigned int size)
 {
+	struct mmio_ctx ctx = { .vcpu = vcpu };
+	struct keel_vmcb *vmcb = vcpu->vmcb;
 	struct keel_run *run = vcpu->run;
+	unsigned int addr_bytes = (info & KEEL_IOIO_A64) ? 8 : (info & KEEL_IOIO_A32) ? 4 : 2;
+	bool rep = info & KEEL_IOIO_REP, down = vmcb->save.rflags & X86_EFLAGS_DF;
+	u64 *rcx = &vcpu->gprs[X86_RCX], gpa;
+	u8 *data = (u8 *)run + KEEL_IO_DATA_OFFSET;
+	int ret;
 
-	run->internal.suberror = KEEL_INTERNAL_ERROR_EMULATION;
-	run->internal.ndata = 2;
-	run->internal.data[0] = vcpu->vmcb->save.rip;
-	run->internal.data[1] = info;
-	run->exit_reason = KEEL_EXIT_INTERNAL_ERROR;
+	if (rep && !(*rcx & addr_mask(addr_bytes))) {
+		vmcb->save.rip = vmcb->control.exit_info_2;
+		return 1;
+	}
+	walk_regs(vcpu, &ctx.walk);
+	run->io.direction = (info & KEEL_IOIO_IN) ? KEEL_EXIT_IO_IN : KEEL_EXIT_IO_OUT;
+	run->io.size = size;
+	run->io.port = info >> KEEL_IOIO_PORT_SHIFT;
+	run->io.count = 1;
+	run->io.data_offset = KEEL_IO_DATA_OFFSET;
+	if (info & KEEL_IOIO_IN) {
+		vcpu->pending = KEEL_PENDING_INS;
+		vcpu->pending_rip = vmcb->control.exit_info_2;
+		vcpu->io_size = size;
+		vcpu->io_addr_bytes = addr_bytes;
+		vcpu->io_rep = rep;
+		run->exit_reason = KEEL_EXIT_IO;
+		return 0;
+	}
+	ret = string_gpa(&ctx, vmcb_seg_base(vmcb, outs_segment(&ctx, guest_mode(&vmcb->save))),
+			 vcpu->gprs[X86_RSI], addr_bytes, size, false, &gpa);
+	if (!ret)
+		ret = keel_read_guest(vcpu->vm, gpa, data, size);
+	if (ret)
+		return emulation_failed(vcpu, NULL, 0, ret);
+	string_step(&vcpu->gprs[X86_RSI], size, addr_bytes, down);
+	if (rep)
+		string_step(rcx, 1, addr_bytes, true);
+	/* REP: the guest executes the instruction again for the next element. */
+	if (!rep || !(*rcx & addr_mask(addr_bytes)))
+		vmcb->save.rip = vmcb->control.exit_info_2;
+	run->exit_reason = KEEL_EXIT_IO;
 	return 0;
+}
+
+int keel_complete_ins(struct keel_vcpu *vcpu)
+{
+	struct mmio_ctx ctx = { .vcpu = vcpu };
+	struct keel_vmcb *vmcb = vcpu->vmcb;
+	bool down = vmcb->save.rflags & X86_EFLAGS_DF;
+	unsigned int addr_bytes = vcpu->io_addr_bytes;
+	u64 *rcx = &vcpu->gprs[X86_RCX], gpa;
+	int ret;
+
+	walk_regs(vcpu, &ctx.walk);
+	ret = string_gpa(&ctx, vmcb_seg_base(vmcb, X86_SEG_ES), vcpu->gprs[X86_RDI], addr_bytes,
+			 vcpu->io_size,
+			 true, &gpa);
+	if (!ret)
+		ret = keel_write_guest(vcpu->vm, gpa, (u8 *)vcpu->run + KEEL_IO_DATA_OFFSET,
+				       vcpu->io_size);
+	if (ret)
+		return emulation_failed(vcpu, NULL, 0, ret);
+	string_step(&vcpu->gprs[X86_RDI], vcpu->io_size, addr_bytes, down);
+	if (vcpu->io_rep)
+		string_step(rcx, 1, addr_bytes, true);
+	if (!vcpu->io_rep || !(*rcx & addr_mask(addr_bytes)))
+		vmcb->save.rip = vcpu->pending_rip;
+	return 1;
 }
 
 /* MOV DRn, reg / MOV reg, DRn (0F 23 / 0F 21) with the CPU's exit naming which. */

@@ -296,6 +296,8 @@ static int complete_userspace_io(struct keel_vcpu *vcpu)
 		return 1;
 	case KEEL_PENDING_MMIO_READ:
 		return keel_complete_mmio_read(vcpu);
+	case KEEL_PENDING_INS:
+		return keel_complete_ins(vcpu);
 	default:
 		return 1;
 	}

@@ -108,6 +108,9 @@
 #define KEEL_IOIO_REP		BIT(3)
 #define KEEL_IOIO_SIZE_SHIFT	4
 #define KEEL_IOIO_SIZE_MASK	(7u << 4)
+#define KEEL_IOIO_A16		BIT(7)
+#define KEEL_IOIO_A32		BIT(8)
+#define KEEL_IOIO_A64		BIT(9)
 #define KEEL_IOIO_PORT_SHIFT	16
 
 /* NPF exit_info_1 (a #PF error code). */

@@ -291,6 +291,58 @@ static void long_mode(void)
 	machine_close(&m);
 }
 
+/* REP OUTSB of "abc" and REP INSB of two bytes, however many elements each exit carries. */
+static void string_io(void)
+{
+	static const uint8_t code[] = {
+		0x48, 0xc7, 0xc6, 0x00, 0x30, 0x00, 0x00, /* mov $0x3000, %rsi */
+		0x48, 0xc7, 0xc7, 0x00, 0x31, 0x00, 0x00, /* mov $0x3100, %rdi */
+		0x48, 0xc7, 0xc1, 0x03, 0x00, 0x00, 0x00, /* mov $3, %rcx */
+		0x66, 0xba, 0xf8, 0x03,                   /* mov $0x3f8, %dx */
+		0xf3, 0x6e,                               /* rep outsb */
+		0x48, 0xc7, 0xc1, 0x02, 0x00, 0x00, 0x00, /* mov $2, %rcx */
+		0xf3, 0x6c,                               /* rep insb */
+		0x66, 0xba, 0x01, 0x05,                   /* mov $0x501, %dx */
+		0xee,                                     /* out %al, (%dx) */
+		0xf4,
+	};
+	struct machine m;
+	struct keel_regs regs;
+	char out[8] = "";
+	unsigned int nout = 0, nin = 0;
+
+	machine_open(&m);
+	memcpy(m.mem + CODE, code, sizeof(code));
+	memcpy(m.mem + 0x3000, "abc", 3);
+	long_mode_setup(&m);
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = CODE;
+	regs.rflags = 2;
+	regs.rsp = 0x200000;
+	if (ioctl(m.vcpu, KEEL_SET_REGS, &regs) < 0)
+		die("KEEL_SET_REGS");
+	for (int exits = 0; exits < 16; exits++) {
+		run(&m);
+		if (m.run->exit_reason != KEEL_EXIT_IO || m.run->io.port == PORT_DONE)
+			break;
+		if (m.run->io.direction == KEEL_EXIT_IO_OUT) {
+			for (unsigned int i = 0; i < m.run->io.count && nout < 7; i++)
+				out[nout++] = io_data(&m)[i];
+		} else {
+			for (unsigned int i = 0; i < m.run->io.count; i++, nin++)
+				io_data(&m)[i] = 'x' + nin;
+		}
+	}
+	check(!strcmp(out, "abc"), "string I/O: REP OUTSB sends \"abc\" to port 0x3f8");
+	check(nin == 2 && !memcmp(m.mem + 0x3100, "xy", 2),
+	      "string I/O: REP INSB stores two bytes read from the port");
+	if (ioctl(m.vcpu, KEEL_GET_REGS, &regs) < 0)
+		die("KEEL_GET_REGS");
+	check(regs.rsi == 0x3003 && regs.rdi == 0x3102 && regs.rcx == 0,
+	      "string I/O: RSI, RDI and RCX after both");
+	machine_close(&m);
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -364,6 +416,7 @@ int main(int argc, char **argv)
 	}
 	real_mode();
 	long_mode();
+	string_io();
 	printf("%d failed\n", failures);
 	return failures ? 1 : 0;
 }
