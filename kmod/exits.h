@@ -8,6 +8,8 @@
 /* run.c */
 int keel_vcpu_run(struct keel_vcpu *vcpu);
 void keel_inject_exception(struct keel_vcpu *vcpu, u8 vector, bool has_error, u32 error);
+/* Fills run->io for one element of size bytes; an IN completes at pending_rip. */
+void keel_prepare_io_exit(struct keel_vcpu *vcpu, u64 info, unsigned int size);
 
 /* msr.c: the permission bitmaps, shared by every VMCB */
 int keel_bitmaps_init(void);

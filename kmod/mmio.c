@@ -318,18 +318,11 @@ int keel_string_io(struct keel_vcpu *vcpu, u64 info, unsigned int size)
 		return 1;
 	}
 	walk_regs(vcpu, &ctx.walk);
-	run->io.direction = (info & KEEL_IOIO_IN) ? KEEL_EXIT_IO_IN : KEEL_EXIT_IO_OUT;
-	run->io.size = size;
-	run->io.port = info >> KEEL_IOIO_PORT_SHIFT;
-	run->io.count = 1;
-	run->io.data_offset = KEEL_IO_DATA_OFFSET;
+	keel_prepare_io_exit(vcpu, info, size);
 	if (info & KEEL_IOIO_IN) {
 		vcpu->pending = KEEL_PENDING_INS;
-		vcpu->pending_rip = vmcb->control.exit_info_2;
-		vcpu->io_size = size;
 		vcpu->io_addr_bytes = addr_bytes;
 		vcpu->io_rep = rep;
-		run->exit_reason = KEEL_EXIT_IO;
 		return 0;
 	}
 	ret = string_gpa(&ctx, vmcb_seg_base(vmcb, outs_segment(&ctx, guest_mode(&vmcb->save))),
@@ -344,7 +337,6 @@ int keel_string_io(struct keel_vcpu *vcpu, u64 info, unsigned int size)
 	/* REP: the guest executes the instruction again for the next element. */
 	if (!rep || !(*rcx & addr_mask(addr_bytes)))
 		vmcb->save.rip = vmcb->control.exit_info_2;
-	run->exit_reason = KEEL_EXIT_IO;
 	return 0;
 }
 

@@ -177,6 +177,20 @@ static int handle_vintr(struct keel_vcpu *vcpu)
 	       exit_to_user(vcpu, KEEL_EXIT_IRQ_WINDOW_OPEN) : 1;
 }
 
+void keel_prepare_io_exit(struct keel_vcpu *vcpu, u64 info, unsigned int size)
+{
+	struct keel_run *run = vcpu->run;
+
+	run->exit_reason = KEEL_EXIT_IO;
+	run->io.direction = (info & KEEL_IOIO_IN) ? KEEL_EXIT_IO_IN : KEEL_EXIT_IO_OUT;
+	run->io.size = size;
+	run->io.port = info >> KEEL_IOIO_PORT_SHIFT;
+	run->io.count = 1;
+	run->io.data_offset = KEEL_IO_DATA_OFFSET;
+	vcpu->pending_rip = vcpu->vmcb->control.exit_info_2;
+	vcpu->io_size = size;
+}
+
 static int handle_ioio(struct keel_vcpu *vcpu)
 {
 	struct keel_vmcb *vmcb = vcpu->vmcb;
@@ -188,20 +202,14 @@ static int handle_ioio(struct keel_vcpu *vcpu)
 	size = size == 1 ? 1 : size == 2 ? 2 : 4;
 	if (info & KEEL_IOIO_STR)
 		return keel_string_io(vcpu, info, size);
-	run->io.direction = (info & KEEL_IOIO_IN) ? KEEL_EXIT_IO_IN : KEEL_EXIT_IO_OUT;
-	run->io.size = size;
-	run->io.port = info >> KEEL_IOIO_PORT_SHIFT;
-	run->io.count = 1;
-	run->io.data_offset = KEEL_IO_DATA_OFFSET;
+	keel_prepare_io_exit(vcpu, info, size);
 	if (info & KEEL_IOIO_IN) {
 		vcpu->pending = KEEL_PENDING_IO_IN;
-		vcpu->pending_rip = vmcb->control.exit_info_2;
-		vcpu->io_size = size;
 	} else {
 		memcpy(data, &vmcb->save.rax, size);
 		vmcb->save.rip = vmcb->control.exit_info_2;
 	}
-	return exit_to_user(vcpu, KEEL_EXIT_IO);
+	return 0;
 }
 
 static int handle_npf(struct keel_vcpu *vcpu)
