@@ -115,12 +115,23 @@ static bool interrupt_deliverable(struct keel_vcpu *vcpu)
 	return (vcpu->vmcb->save.rflags & X86_EFLAGS_IF) && !(vcpu->vmcb->control.int_state & 1);
 }
 
+/* Userspace waits for the guest to take an interrupt, and it can now. */
+static bool window_open_for_user(struct keel_vcpu *vcpu)
+{
+	return vcpu->run->request_interrupt_window && !vcpu->extint_pending &&
+	       interrupt_deliverable(vcpu) &&
+	       !(vcpu->vmcb->control.event_inj & KEEL_EVTINJ_VALID);
+}
+
 /* HLT sleeps here until something can wake the guest; a signal returns to userspace. */
 static int handle_hlt(struct keel_vcpu *vcpu)
 {
 	skip_insn(vcpu, LEN_HLT);
 	if (vcpu->extint_pending && interrupt_deliverable(vcpu))
 		return 1;
+	/* STI; HLT with an ExtINT waiting in userspace: the window is open, go and get it. */
+	if (window_open_for_user(vcpu))
+		return exit_to_user(vcpu, KEEL_EXIT_IRQ_WINDOW_OPEN);
 	for (;;) {
 		set_current_state(TASK_INTERRUPTIBLE);
 		if (signal_pending(current))

@@ -104,10 +104,13 @@ void pci_dev_reset(struct pci_dev *dev);
  */
 void pci_host_set_intx_router(struct pci_host *host,
 			      struct irq_line (*route)(void *opaque, unsigned slot), void *opaque);
-/* The IOAPIC input for INTA# of a slot: 16 + slot % 8 (level, active low). */
+/*
+ * The interrupt for INTA# of a slot: ISA IRQ 10 or 11 (level, active low, shared), which
+ * both the PIC and the IOAPIC receive, so PCI interrupts work in PIC mode (nolapic) too.
+ */
 static inline unsigned pci_intx_gsi(unsigned slot)
 {
-	return 16 + slot % 8;
+	return 10 + slot % 2;
 }
 
 #endif

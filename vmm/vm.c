@@ -93,7 +93,7 @@ void vm_raise_event(struct vm *vm, enum vm_event event, const char *fmt, ...)
 }
 
 /* Interrupt routing: ISA IRQ n goes to PIC input n and IOAPIC pin n (IRQ 0 to pin 2). */
-static void vm_isa_irq_set(void *opaque, unsigned irq, bool level)
+void vm_isa_irq_set(void *opaque, unsigned irq, bool level)
 {
 	struct vm *vm = opaque;
 

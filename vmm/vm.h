@@ -62,6 +62,8 @@ struct vm {
 	struct pci_host *pci;
 	struct virtio_dev *virtio[VM_MAX_VIRTIO];
 	unsigned nvirtio;
+	pthread_mutex_t intx_lock;
+	uint32_t intx_asserted[2]; /* slots asserting INTA# on IRQ 10 and IRQ 11 */
 	struct chardev *console;
 	struct chardev *serial; /* COM1's when the console is on hvc0 */
 	struct chardev *channels[VMM_MAX_CHANNELS];
@@ -108,6 +110,9 @@ void vm_raise_event(struct vm *vm, enum vm_event event, const char *fmt, ...)
 void vm_pause(struct vm *vm);
 void vm_resume(struct vm *vm);
 void vm_power_button(struct vm *vm);
+
+/* ISA IRQ n to PIC input n and IOAPIC pin n (IRQ 0 to pin 2) (vm.c). */
+void vm_isa_irq_set(void *opaque, unsigned irq, bool level);
 
 /* The PCI host and virtio devices from the configuration (vm_pci.c). */
 int vm_create_pci_devices(struct vm *vm);

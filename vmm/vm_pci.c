@@ -70,16 +70,26 @@ static const struct doorbell_ops vm_doorbell_ops = {
 	.deassign = vm_doorbell_deassign,
 };
 
-static void vm_pci_intx_set(void *opaque, unsigned pin, bool level)
+/* Slots share the two INTx lines: a line is high while any slot on it asserts (wired OR). */
+static void vm_pci_intx_set(void *opaque, unsigned slot, bool level)
 {
 	struct vm *vm = opaque;
+	unsigned irq = pci_intx_gsi(slot);
+	uint32_t bit = 1u << slot, asserted;
 
-	ioapic_set_irq(vm->ioapic, pin, level);
+	pthread_mutex_lock(&vm->intx_lock);
+	if (level)
+		vm->intx_asserted[irq & 1] |= bit;
+	else
+		vm->intx_asserted[irq & 1] &= ~bit;
+	asserted = vm->intx_asserted[irq & 1];
+	vm_isa_irq_set(vm, irq, asserted != 0);
+	pthread_mutex_unlock(&vm->intx_lock);
 }
 
 static struct irq_line vm_pci_intx_route(void *opaque, unsigned slot)
 {
-	return (struct irq_line){ vm_pci_intx_set, opaque, pci_intx_gsi(slot) };
+	return (struct irq_line){ vm_pci_intx_set, opaque, slot };
 }
 
 static int vm_add_virtio(struct vm *vm, struct virtio_dev *vdev)
@@ -135,6 +145,7 @@ int vm_create_pci_devices(struct vm *vm)
 	ret = vdev_list_add(&vm->devices, &pci_host_vdev_ops, vm->pci);
 	if (ret)
 		return ret;
+	pthread_mutex_init(&vm->intx_lock, NULL);
 	pci_host_set_intx_router(vm->pci, vm_pci_intx_route, vm);
 
 	env = (struct virtio_env){
