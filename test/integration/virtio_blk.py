@@ -5,6 +5,7 @@
 # data. The same image offered read-only refuses writes in the guest and is left unchanged.
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -47,7 +48,13 @@ def main():
     if len(data) != 4 << 20:
         fail("/data.bin holds %d bytes, want 4 MiB" % len(data))
     if hashlib.sha256(data).hexdigest() != want:
-        fail("/data.bin on the image does not match the checksum the guest printed")
+        bad = []
+        for i in range(4):
+            m = re.search(r"DISKTEST mib%d=(\w+)" % i, vm.text())
+            if m and hashlib.sha256(data[i << 20:(i + 1) << 20]).hexdigest() != m.group(1):
+                bad.append(i)
+        fail("/data.bin on the image does not match the checksum the guest printed "
+             "(MiB that differ: %s)" % bad)
     if debugfs_cat(image, "/data.sha256").decode().split()[0] != want:
         fail("/data.sha256 on the image differs from what the guest printed")
     print("\nroot disk: the guest wrote 4 MiB, sha256 %s; e2fsck clean, same data" % want)
