@@ -148,6 +148,7 @@ int keel_get_msr(struct keel_vcpu *vcpu, u32 index, u64 *value)
 	case MSR_AMD64_PATCH_LEVEL:
 	case MSR_IA32_TSC_ADJUST:
 	case MSR_TSC_AUX:
+	case MSR_K8_INT_PENDING_MSG:	/* read by Linux on family 0xf CPUs (C1E, erratum 400) */
 		*value = 0;
 		return 0;
 	default:
@@ -210,6 +211,7 @@ int keel_set_msr(struct keel_vcpu *vcpu, u32 index, u64 value)
 	case MSR_IA32_MCG_STATUS:
 	case MSR_IA32_TSC_ADJUST:
 	case MSR_TSC_AUX:
+	case MSR_K8_INT_PENDING_MSG:
 		return 0;
 	default:
 		return -EINVAL;

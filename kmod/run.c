@@ -397,20 +397,13 @@ static void enter_guest(struct keel_vcpu *vcpu, u64 host_xcr0)
 	c->tlb_ctl = KEEL_TLB_CONTROL_NONE;
 }
 
-int keel_vcpu_run(struct keel_vcpu *vcpu)
+/* Enters the guest again and again until an exit needs userspace or a signal comes. */
+static int run_guest(struct keel_vcpu *vcpu)
 {
 	struct keel_run *run = vcpu->run;
 	u64 host_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
 	keel_exit_handler handler;
 	int ret;
-
-	if (run->immediate_exit) {
-		run->exit_reason = KEEL_EXIT_INTR;
-		return -EINTR;
-	}
-	ret = complete_userspace_io(vcpu);
-	if (ret <= 0)
-		return ret;
 
 	fpu_swap_kvm_fpstate(&vcpu->fpu, true);
 	for (;;) {
@@ -447,6 +440,22 @@ int keel_vcpu_run(struct keel_vcpu *vcpu)
 			break;
 	}
 	fpu_swap_kvm_fpstate(&vcpu->fpu, false);
+	return ret;
+}
+
+int keel_vcpu_run(struct keel_vcpu *vcpu)
+{
+	int ret;
+
+	/* Like KVM: finish the last exit's I/O first, so an immediate exit loses nothing. */
+	ret = complete_userspace_io(vcpu);
+	if (ret > 0 && vcpu->run->immediate_exit) {
+		vcpu->run->exit_reason = KEEL_EXIT_INTR;
+		ret = -EINTR;
+	}
+	if (ret > 0)
+		ret = run_guest(vcpu);
+	/* On every path: userspace decides on injecting an ExtINT from these flags. */
 	report_state(vcpu);
 	return ret;
 }

@@ -283,6 +283,8 @@ static long keel_vcpu_ioctl_locked(struct keel_vcpu *vcpu, unsigned int cmd, voi
 			return -EBUSY;
 		vcpu->extint_pending = true;
 		vcpu->extint_vector = u.irq.irq;
+		/* Until the next RUN reports again, one ExtINT is all the vCPU can hold. */
+		vcpu->run->ready_for_interrupt_injection = 0;
 		return 0;
 	default:
 		return -ENOTTY;

@@ -1,7 +1,9 @@
 """Helpers for integration tests that drive keel-vmm: start it, watch its console, talk to
 its control socket, wait for its exit. Every wait has a deadline."""
+import hashlib
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -152,6 +154,37 @@ class Vmm:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+
+
+def debugfs_cat(image, path):
+    out = subprocess.run(["debugfs", "-R", "cat " + path, image], capture_output=True,
+                         check=True)
+    return out.stdout
+
+
+def check_disktest_image(vm, image):
+    """After keel.mode=disktest: the image passes e2fsck -fn and /data.bin on it has the
+    checksum the guest printed (naming the MiB that differ if not). Returns the checksum."""
+    text = vm.text()
+    line = [l for l in text.splitlines() if l.startswith("DISKTEST sha256=")][0]
+    want = line.split("=", 1)[1].strip()
+    fsck = subprocess.run(["e2fsck", "-fn", image], capture_output=True, text=True)
+    if fsck.returncode != 0:
+        fail("e2fsck -fn found problems (exit %d):\n%s" % (fsck.returncode, fsck.stdout))
+    data = debugfs_cat(image, "/data.bin")
+    if len(data) != 4 << 20:
+        fail("/data.bin holds %d bytes, want 4 MiB" % len(data))
+    if hashlib.sha256(data).hexdigest() != want:
+        bad = []
+        for i in range(4):
+            m = re.search(r"DISKTEST mib%d=(\w+)" % i, text)
+            if m and hashlib.sha256(data[i << 20:(i + 1) << 20]).hexdigest() != m.group(1):
+                bad.append(i)
+        fail("/data.bin on the image does not match the checksum the guest printed "
+             "(MiB that differ: %s)" % bad)
+    if debugfs_cat(image, "/data.sha256").decode().split()[0] != want:
+        fail("/data.sha256 on the image differs from what the guest printed")
+    return want
 
 
 def run(main):

@@ -140,7 +140,13 @@ static void vcpu_service_extint(struct vcpu *vcpu)
 		return;
 	}
 	if (ops->vcpu_ready_for_extint(vcpu->accel)) {
-		ops->vcpu_inject_extint(vcpu->accel, pic_acknowledge(pic));
+		int ret = ops->vcpu_inject_extint(vcpu->accel, pic_acknowledge(pic));
+
+		/* The PIC has the vector in service now: losing it would stall the guest. */
+		if (ret < 0)
+			vm_raise_event(vcpu->vm, VM_EVENT_FATAL,
+				       "vCPU %u: injecting the PIC's interrupt failed: %s", vcpu->id,
+				       strerror(-ret));
 		ops->vcpu_request_irq_window(vcpu->accel, false);
 	} else {
 		ops->vcpu_request_irq_window(vcpu->accel, true);

@@ -1,17 +1,21 @@
 # where: kmod
-# timeout: 400
+# timeout: 500
 # keel-vmm --accel keel boots the Debian kernel and busybox initramfs on keel.ko (one vCPU,
 # the PIC only: nolapic until the local APIC moves into the kernel) to its banner and
 # powers off with exit 0. Then keel-vmm is killed with SIGKILL at random moments during
 # boot 20 times; rmmod keel succeeds and the kernel log holds no warning or oops.
-# (The root on virtio-blk under keel.ko stalls after the first reads: not shown yet.)
+# In between, the same guest with its root on virtio-blk (PCI INTx through the slave PIC)
+# writes 4 MiB and powers off, three times: the image passes e2fsck and holds that data.
+import os
 import random
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, __file__.rsplit("/test/", 1)[0] + "/test")
-from keeltest import TOP, Vmm, fail, run  # noqa: E402
+from keeltest import GUEST, TOP, Vmm, check_disktest_image, fail, run  # noqa: E402
 
 KILLS = 20
 
@@ -34,6 +38,22 @@ def main():
     if "cpus: 1" not in vm.text():
         fail("the guest does not report its one CPU")
     print("\nkeel.ko: banner after %.1f s, powered off with exit 0" % took)
+    if "unchecked MSR access" in vm.text():
+        fail("the guest's kernel reports an MSR keel.ko refused")
+
+    # Three runs: a lost ExtINT once stalled about one boot in three.
+    image = os.path.join(tempfile.mkdtemp(prefix="keel-kblk-"), "root.ext4")
+    for i in range(3):
+        shutil.copy(os.path.join(GUEST, "root.ext4"), image)
+        vm = Vmm("disktest", memory=384, append_extra="nolapic pci=nomsi root=/dev/vda",
+                 extra=["--accel", "keel", "--disk", image])
+        took = vm.wait_for("DISKTEST sha256=", 120)
+        code = vm.wait_exit(60)
+        if code != 0:
+            fail("keel-vmm --accel keel exited %d after the disk test, want 0" % code)
+        want = check_disktest_image(vm, image)
+        print("\nkeel.ko, root on virtio-blk, run %d: 4 MiB written in %.1f s, sha256 %s, "
+              "e2fsck clean, same data on the image" % (i + 1, took, want))
 
     rng = random.Random(int(time.time()))
     for i in range(KILLS):
