@@ -10,6 +10,7 @@
 #define KEEL_KEEL_H
 
 #include <linux/mutex.h>
+#include <linux/wait.h>
 #include <linux/types.h>
 #include <asm/fpu/api.h>
 #include <asm/fpu/types.h>
@@ -35,6 +36,8 @@ struct keel_npt {
 	unsigned long pinned;	/* leaf pages pinned, for the count in messages */
 };
 
+struct keel_lapic;
+
 struct keel_vm {
 	struct mutex lock;	/* slots, vCPU table, nested page tables */
 	struct mm_struct *mm;	/* the creator's: slots are its addresses */
@@ -42,8 +45,12 @@ struct keel_vm {
 	struct keel_npt npt;
 	u32 asid;
 	unsigned int npt_generation;	/* bumped when mappings go away: flush TLBs */
-	struct keel_vcpu *vcpus[KEEL_MAX_VCPUS];
+	/* Written under lock; read under RCU by MSI and IPI delivery. */
+	struct keel_vcpu __rcu *vcpus[KEEL_MAX_VCPUS];
 };
+
+/* vcpu->requests: bits other contexts set for the vCPU's thread. */
+#define KEEL_REQ_EVENT		0	/* look at interrupts again before entering */
 
 enum keel_pending {
 	KEEL_PENDING_NONE,
@@ -74,6 +81,14 @@ struct keel_vcpu {
 
 	bool extint_pending;
 	u8 extint_vector;
+	bool nmi_pending;	/* set from any context */
+	bool nmi_masked;	/* an NMI handler runs until its IRET */
+	int eoi_exit_vector;	/* a level vector's EOI for userspace, or -1 */
+
+	struct keel_lapic *lapic;
+	unsigned long requests;
+	wait_queue_head_t wq;	/* HLT sleeps here */
+	int guest_cpu;		/* the CPU while in guest mode, else -1: kicks IPI it */
 
 	enum keel_pending pending;
 	u64 pending_rip;	/* RIP after the instruction whose I/O is pending */
@@ -107,5 +122,20 @@ int keel_write_guest(struct keel_vm *vm, u64 gpa, const void *buf, unsigned int 
 
 /* vcpu.c */
 int keel_create_vcpu(struct keel_vm *vm, struct file *vm_file, unsigned long id);
+
+/* run.c: from any context, the vCPU must look at its events (wake from HLT, leave guest). */
+void keel_vcpu_kick(struct keel_vcpu *vcpu);
+
+/* The guest's CR8 lives in the VMCB's V_TPR. */
+static inline u32 keel_vcpu_get_vtpr(struct keel_vcpu *vcpu)
+{
+	return vcpu->vmcb->control.int_ctl & KEEL_V_TPR_MASK;
+}
+
+static inline void keel_vcpu_set_vtpr(struct keel_vcpu *vcpu, u32 tpr)
+{
+	vcpu->vmcb->control.int_ctl = (vcpu->vmcb->control.int_ctl & ~KEEL_V_TPR_MASK) |
+				      (tpr & KEEL_V_TPR_MASK);
+}
 
 #endif /* KEEL_KEEL_H */

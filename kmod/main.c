@@ -22,6 +22,8 @@ static long keel_check_cap(unsigned long cap)
 		return 1;
 	case KEEL_CAP_DECODE_ASSISTS:
 		return !!(cpuid_edx(KEEL_CPUID_SVM) & KEEL_SVM_F_DECODE);
+	case KEEL_CAP_LAPIC:
+		return 1;
 	default:
 		return 0;
 	}

@@ -9,6 +9,7 @@
 #include <linux/string.h>
 
 #include "exits.h"
+#include "lapic.h"
 #include "mmio.h"
 #include "x86/emulate.h"
 #include "x86/walk.h"
@@ -37,6 +38,8 @@ static int mmio_read(void *opaque, u64 gpa, void *val, unsigned int size)
 	struct mmio_ctx *ctx = opaque;
 	struct keel_vcpu *vcpu = ctx->vcpu;
 
+	if (keel_lapic_mmio_read(vcpu, gpa, val, size))
+		return 0;
 	if (vcpu->mmio_cached && vcpu->mmio_gpa == gpa && vcpu->mmio_len == size) {
 		memcpy(val, vcpu->mmio_data, size);
 		return 0;
@@ -51,6 +54,8 @@ static int mmio_write(void *opaque, u64 gpa, const void *val, unsigned int size)
 {
 	struct mmio_ctx *ctx = opaque;
 
+	if (keel_lapic_mmio_write(ctx->vcpu, gpa, val, size))
+		return 0;
 	if (size > sizeof(ctx->data))
 		return -EINVAL;
 	ctx->wrote = true;

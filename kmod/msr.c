@@ -13,6 +13,7 @@
 #include <asm/processor.h>
 
 #include "exits.h"
+#include "lapic.h"
 
 #define IOPM_ORDER	2	/* 12 KiB used */
 #define MSRPM_ORDER	1	/* 8 KiB */
@@ -95,7 +96,10 @@ u64 keel_cr4_allowed(void)
 int keel_get_msr(struct keel_vcpu *vcpu, u32 index, u64 *value)
 {
 	struct keel_vmcb_save *save = &vcpu->vmcb->save;
+	int ret = keel_lapic_get_msr(vcpu, index, value);
 
+	if (ret <= 0)
+		return ret;
 	switch (index) {
 	case MSR_EFER:
 		*value = save->efer & ~KEEL_EFER_SVME;
@@ -159,7 +163,10 @@ int keel_get_msr(struct keel_vcpu *vcpu, u32 index, u64 *value)
 int keel_set_msr(struct keel_vcpu *vcpu, u32 index, u64 value)
 {
 	struct keel_vmcb_save *save = &vcpu->vmcb->save;
+	int ret = keel_lapic_set_msr(vcpu, index, value);
 
+	if (ret <= 0)
+		return ret;
 	switch (index) {
 	case MSR_EFER:
 		if (!keel_efer_valid(value))
@@ -168,8 +175,7 @@ int keel_set_msr(struct keel_vcpu *vcpu, u32 index, u64 value)
 		save->efer = (value & ~EFER_LMA) | (save->efer & EFER_LMA) | KEEL_EFER_SVME;
 		return 0;
 	case MSR_IA32_APICBASE:
-		vcpu->apic_base = value;
-		return 0;
+		return keel_lapic_set_base(vcpu, value);
 	case MSR_IA32_CR_PAT:
 		save->g_pat = value;
 		return 0;
@@ -263,7 +269,7 @@ int keel_set_cpuid(struct keel_vcpu *vcpu, void __user *argp)
 }
 
 /* Leaves the table does not name read as zeros, as above the maximum leaf. */
-void keel_cpuid(struct keel_vcpu *vcpu, u32 function, u32 index, u32 out[4])
+static void cpuid_lookup(struct keel_vcpu *vcpu, u32 function, u32 index, u32 out[4])
 {
 	memset(out, 0, 4 * sizeof(u32));
 	for (u32 i = 0; i < vcpu->ncpuid; i++) {
@@ -281,6 +287,41 @@ void keel_cpuid(struct keel_vcpu *vcpu, u32 function, u32 index, u32 out[4])
 	}
 }
 
+/* The XSAVE area for the components the guest enabled: the end of the last one. */
+static u32 xsave_size(struct keel_vcpu *vcpu)
+{
+	u32 size = 512 + 64, sub[4];
+	int i;
+
+	for (i = 2; i < 63; i++) {
+		if (!(vcpu->xcr0 & BIT_ULL(i)))
+			continue;
+		cpuid_lookup(vcpu, 0xd, i, sub);
+		size = max(size, sub[1] + sub[0]);
+	}
+	return size;
+}
+
+/* The table's leaves, with the bits the CPU computes from the guest's state. */
+void keel_cpuid(struct keel_vcpu *vcpu, u32 function, u32 index, u32 out[4])
+{
+	cpuid_lookup(vcpu, function, index, out);
+	switch (function) {
+	case 1:
+		out[2] &= ~BIT(27);
+		if (vcpu->vmcb->save.cr4 & X86_CR4_OSXSAVE)
+			out[2] |= BIT(27);
+		out[3] &= ~BIT(9);
+		if (vcpu->apic_base & KEEL_APIC_BASE_ENABLE)
+			out[3] |= BIT(9);
+		break;
+	case 0xd:
+		if (index == 0)
+			out[1] = xsave_size(vcpu);
+		break;
+	}
+}
+
 /* The host's leaves, less what keel.ko does not virtualise. */
 static void supported_leaf(u32 function, u32 index, struct keel_cpuid_entry *e)
 {
@@ -295,9 +336,10 @@ static void supported_leaf(u32 function, u32 index, struct keel_cpuid_entry *e)
 	e->edx = edx;
 	switch (function) {
 	case 1:
-		/* No VMX/SVM, MONITOR, x2APIC, TSC deadline, PCID or OSXSAVE set by us. */
-		e->ecx &= ~(BIT(3) | BIT(5) | BIT(17) | BIT(21) | BIT(24) | BIT(27));
-		e->ecx |= BIT(31);	/* running under a hypervisor */
+		/* No VMX/SVM, MONITOR, x2APIC (not yet), PCID or OSXSAVE set by us. */
+		e->ecx &= ~(BIT(3) | BIT(5) | BIT(17) | BIT(21) | BIT(27));
+		/* The local APIC's TSC-deadline timer is ours; running under a hypervisor. */
+		e->ecx |= BIT(24) | BIT(31);
 		break;
 	case 7:
 		if (index == 0) {
@@ -307,6 +349,19 @@ static void supported_leaf(u32 function, u32 index, struct keel_cpuid_entry *e)
 		break;
 	case 0x80000001:
 		e->ecx &= ~(BIT(2) | BIT(10) | BIT(13) | BIT(23));	/* SVM, IBS, WDT, PERFCTR */
+		break;
+	case 0xd:
+		/* No MPX or PKRU state (their CPUID bits are off too). */
+		if (index == 0)
+			e->eax &= ~(XFEATURE_MASK_BNDREGS | XFEATURE_MASK_BNDCSR |
+				    XFEATURE_MASK_PKRU);
+		/* No XSAVES/XSAVEC: keel.ko manages no IA32_XSS state (compacted sizes). */
+		if (index == 1) {
+			e->eax &= ~(BIT(1) | BIT(3));
+			e->ebx = 0;
+			e->ecx = 0;
+			e->edx = 0;
+		}
 		break;
 	case 0x8000000a:
 		e->eax = 0;

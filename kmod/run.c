@@ -18,6 +18,7 @@
 #include <asm/trapnr.h>
 
 #include "exits.h"
+#include "lapic.h"
 #include "mmio.h"
 
 static unsigned int trace_exits;
@@ -115,32 +116,59 @@ static bool interrupt_deliverable(struct keel_vcpu *vcpu)
 	return (vcpu->vmcb->save.rflags & X86_EFLAGS_IF) && !(vcpu->vmcb->control.int_state & 1);
 }
 
-/* Userspace waits for the guest to take an interrupt, and it can now. */
+/* Userspace waits for the guest to take the PIC's interrupt, and it can now. */
 static bool window_open_for_user(struct keel_vcpu *vcpu)
 {
 	return vcpu->run->request_interrupt_window && !vcpu->extint_pending &&
-	       interrupt_deliverable(vcpu) &&
+	       keel_lapic_accepts_extint(vcpu) && interrupt_deliverable(vcpu) &&
 	       !(vcpu->vmcb->control.event_inj & KEEL_EVTINJ_VALID);
 }
 
-/* HLT sleeps here until something can wake the guest; a signal returns to userspace. */
+static bool nmi_injectable(struct keel_vcpu *vcpu)
+{
+	return READ_ONCE(vcpu->nmi_pending) && !vcpu->nmi_masked &&
+	       !(vcpu->vmcb->control.int_state & 1);
+}
+
+/* What ends a HLT: an NMI, or an interrupt the guest takes now. */
+static bool hlt_ends(struct keel_vcpu *vcpu)
+{
+	if (nmi_injectable(vcpu))
+		return true;
+	return interrupt_deliverable(vcpu) &&
+	       (vcpu->extint_pending || keel_lapic_pending_vector(vcpu) >= 0);
+}
+
+/* HLT sleeps here until an event ends it; a signal returns to userspace. */
 static int handle_hlt(struct keel_vcpu *vcpu)
 {
+	DEFINE_WAIT(wait);
+
 	skip_insn(vcpu, LEN_HLT);
-	if (vcpu->extint_pending && interrupt_deliverable(vcpu))
-		return 1;
-	/* STI; HLT with an ExtINT waiting in userspace: the window is open, go and get it. */
-	if (window_open_for_user(vcpu))
-		return exit_to_user(vcpu, KEEL_EXIT_IRQ_WINDOW_OPEN);
 	for (;;) {
-		set_current_state(TASK_INTERRUPTIBLE);
-		if (signal_pending(current))
-			break;
-		schedule();
+		if (hlt_ends(vcpu))
+			return 1;
+		/* STI; HLT with an ExtINT waiting in userspace: the window is open, go get it. */
+		if (window_open_for_user(vcpu))
+			return exit_to_user(vcpu, KEEL_EXIT_IRQ_WINDOW_OPEN);
+		prepare_to_wait(&vcpu->wq, &wait, TASK_INTERRUPTIBLE);
+		if (!test_and_clear_bit(KEEL_REQ_EVENT, &vcpu->requests) &&
+		    !signal_pending(current))
+			schedule();
+		finish_wait(&vcpu->wq, &wait);
+		if (signal_pending(current)) {
+			vcpu->run->exit_reason = KEEL_EXIT_INTR;
+			return -EINTR;
+		}
 	}
-	__set_current_state(TASK_RUNNING);
-	vcpu->run->exit_reason = KEEL_EXIT_INTR;
-	return -EINTR;
+}
+
+/* The NMI handler returns: NMIs are unblocked (one instruction early: IRET is intercepted). */
+static int handle_iret(struct keel_vcpu *vcpu)
+{
+	vcpu->nmi_masked = false;
+	vcpu->vmcb->control.intercept_misc3 &= ~KEEL_INTERCEPT_IRET;
+	return 1;
 }
 
 static int handle_xsetbv(struct keel_vcpu *vcpu)
@@ -182,10 +210,7 @@ static int handle_vintr(struct keel_vcpu *vcpu)
 
 	c->int_ctl &= ~(KEEL_V_IRQ | KEEL_V_IGN_TPR | (0xf << KEEL_V_INTR_PRIO_SHIFT));
 	c->intercept_misc3 &= ~KEEL_INTERCEPT_VINTR;
-	if (vcpu->extint_pending)
-		return 1;
-	return vcpu->run->request_interrupt_window ?
-	       exit_to_user(vcpu, KEEL_EXIT_IRQ_WINDOW_OPEN) : 1;
+	return window_open_for_user(vcpu) ? exit_to_user(vcpu, KEEL_EXIT_IRQ_WINDOW_OPEN) : 1;
 }
 
 void keel_prepare_io_exit(struct keel_vcpu *vcpu, u64 info, unsigned int size)
@@ -265,6 +290,8 @@ static keel_exit_handler keel_exit_handler_for(u64 code)
 		return handle_vintr;
 	case KEEL_VMEXIT_CPUID:
 		return handle_cpuid;
+	case KEEL_VMEXIT_IRET:
+		return handle_iret;
 	case KEEL_VMEXIT_INVD:
 		return handle_invd;
 	case KEEL_VMEXIT_HLT:
@@ -322,10 +349,14 @@ static int complete_userspace_io(struct keel_vcpu *vcpu)
 	}
 }
 
-/* Before entry: re-deliver an interrupted event, inject an ExtINT, or open a window. */
-static void prepare_events(struct keel_vcpu *vcpu)
+/*
+ * Picks the one event to inject at this entry: an interrupted one first, then NMI, then
+ * the PIC's ExtINT, then the local APIC's highest vector.
+ */
+static void inject_event(struct keel_vcpu *vcpu)
 {
 	struct keel_vmcb_control *c = &vcpu->vmcb->control;
+	int vector;
 
 	if (c->event_inj & KEEL_EVTINJ_VALID)
 		return;
@@ -335,15 +366,56 @@ static void prepare_events(struct keel_vcpu *vcpu)
 		c->exit_int_info = 0;
 		return;
 	}
-	if (vcpu->extint_pending && interrupt_deliverable(vcpu)) {
+	if (nmi_injectable(vcpu)) {
+		WRITE_ONCE(vcpu->nmi_pending, false);
+		vcpu->nmi_masked = true;
+		c->intercept_misc3 |= KEEL_INTERCEPT_IRET;
+		c->event_inj = NMI_VECTOR | KEEL_EVTINJ_TYPE_NMI | KEEL_EVTINJ_VALID;
+		return;
+	}
+	if (!interrupt_deliverable(vcpu))
+		return;
+	if (vcpu->extint_pending) {
 		c->event_inj = vcpu->extint_vector | KEEL_EVTINJ_TYPE_INTR | KEEL_EVTINJ_VALID;
 		vcpu->extint_pending = false;
 		return;
 	}
-	if (vcpu->extint_pending || vcpu->run->request_interrupt_window) {
+	vector = keel_lapic_pending_vector(vcpu);
+	if (vector >= 0) {
+		keel_lapic_ack(vcpu, vector);
+		c->event_inj = vector | KEEL_EVTINJ_TYPE_INTR | KEEL_EVTINJ_VALID;
+	}
+}
+
+/* Before entry: inject what can go in now, and ask for a window for what must wait. */
+static void prepare_events(struct keel_vcpu *vcpu)
+{
+	struct keel_vmcb_control *c = &vcpu->vmcb->control;
+
+	clear_bit(KEEL_REQ_EVENT, &vcpu->requests);
+	keel_lapic_sync_tpr(vcpu);
+	inject_event(vcpu);
+	c->int_ctl &= ~(KEEL_V_IRQ | KEEL_V_IGN_TPR | (0xf << KEEL_V_INTR_PRIO_SHIFT));
+	c->intercept_misc3 &= ~KEEL_INTERCEPT_VINTR;
+	if (vcpu->extint_pending || keel_lapic_pending_vector(vcpu) >= 0 ||
+	    (vcpu->run->request_interrupt_window && keel_lapic_accepts_extint(vcpu))) {
 		c->int_ctl |= KEEL_V_IRQ | KEEL_V_IGN_TPR | (0xf << KEEL_V_INTR_PRIO_SHIFT);
 		c->intercept_misc3 |= KEEL_INTERCEPT_VINTR;
 	}
+}
+
+void keel_vcpu_kick(struct keel_vcpu *vcpu)
+{
+	int cpu;
+
+	set_bit(KEEL_REQ_EVENT, &vcpu->requests);
+	/* Pairs with the barrier between guest_cpu and the request check before entry. */
+	smp_mb__after_atomic();
+	if (wq_has_sleeper(&vcpu->wq))
+		wake_up_interruptible(&vcpu->wq);
+	cpu = READ_ONCE(vcpu->guest_cpu);
+	if (cpu >= 0 && cpu != raw_smp_processor_id())
+		smp_send_reschedule(cpu);	/* any interrupt makes the guest exit */
 }
 
 static void report_state(struct keel_vcpu *vcpu)
@@ -353,7 +425,9 @@ static void report_state(struct keel_vcpu *vcpu)
 
 	run->if_flag = !!(vcpu->vmcb->save.rflags & X86_EFLAGS_IF);
 	run->ready_for_interrupt_injection = deliverable && !vcpu->extint_pending &&
-					     !(vcpu->vmcb->control.event_inj & KEEL_EVTINJ_VALID);
+					     !(vcpu->vmcb->control.event_inj & KEEL_EVTINJ_VALID) &&
+					     keel_lapic_accepts_extint(vcpu);
+	run->cr8 = keel_vcpu_get_vtpr(vcpu);
 	run->apic_base = vcpu->apic_base;
 }
 
@@ -363,6 +437,7 @@ static void enter_guest(struct keel_vcpu *vcpu, u64 host_xcr0)
 	struct keel_vmcb_control *c = &vcpu->vmcb->control;
 	int cpu = smp_processor_id();
 	u32 host_pkru = 0;
+	u64 guest_xcr0;
 	bool pku = boot_cpu_has(X86_FEATURE_OSPKE);
 
 	if (cpu != vcpu->last_cpu || vcpu->npt_generation != vcpu->vm->npt_generation) {
@@ -388,7 +463,15 @@ static void enter_guest(struct keel_vcpu *vcpu, u64 host_xcr0)
 	asm volatile("stgi" ::: "memory");
 	guest_timing_exit_irqoff();
 
-	if (vcpu->xcr0 != host_xcr0)
+	/*
+	 * QEMU's SVM (the test host) does not intercept XSETBV: the guest's own write is in
+	 * XCR0 now. Take it as if intercepted; real SVM leaves vcpu->xcr0 there anyway.
+	 */
+	guest_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+	if (guest_xcr0 != vcpu->xcr0 && (guest_xcr0 & XFEATURE_MASK_FP) &&
+	    !(guest_xcr0 & ~vcpu->fpu.fpstate->user_xfeatures))
+		vcpu->xcr0 = guest_xcr0;
+	if (guest_xcr0 != host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
 	if (pku && read_pkru() != host_pkru)
 		write_pkru(host_pkru);
@@ -417,7 +500,16 @@ static int run_guest(struct keel_vcpu *vcpu)
 
 		preempt_disable();
 		local_irq_disable();
+		WRITE_ONCE(vcpu->guest_cpu, smp_processor_id());
+		smp_mb();	/* a kick either sees guest_cpu or we see its request */
+		if (test_bit(KEEL_REQ_EVENT, &vcpu->requests)) {
+			WRITE_ONCE(vcpu->guest_cpu, -1);
+			local_irq_enable();
+			preempt_enable();
+			continue;
+		}
 		enter_guest(vcpu, host_xcr0);
+		WRITE_ONCE(vcpu->guest_cpu, -1);
 		local_irq_enable();
 		preempt_enable();
 
@@ -436,6 +528,12 @@ static int run_guest(struct keel_vcpu *vcpu)
 		}
 		handler = keel_exit_handler_for(vcpu->vmcb->control.exit_code);
 		ret = handler(vcpu);
+		if (ret > 0 && vcpu->eoi_exit_vector >= 0) {
+			run->exit_reason = KEEL_EXIT_IOAPIC_EOI;
+			run->eoi.vector = vcpu->eoi_exit_vector;
+			vcpu->eoi_exit_vector = -1;
+			ret = 0;
+		}
 		if (ret <= 0)
 			break;
 	}

@@ -19,6 +19,7 @@
 
 #include "keel.h"
 #include "exits.h"
+#include "lapic.h"
 
 /* VMCB segment attributes: the descriptor's type..P in 7:0 and AVL, L, D/B, G in 11:8. */
 static u16 seg_attrib(const struct keel_segment *s)
@@ -86,8 +87,8 @@ static void keel_vcpu_reset_state(struct keel_vcpu *vcpu)
 	save->g_pat = 0x0007040600070406ULL;
 	vcpu->gprs[2] = 0x600;	/* EDX: a family 6 signature, as after RESET */
 	vcpu->xcr0 = XFEATURE_MASK_FP;
-	vcpu->apic_base = 0xfee00000ULL | BIT(11) | (vcpu->id ? 0 : BIT(8));
 	memset(vcpu->dr, 0, sizeof(vcpu->dr));
+	keel_lapic_reset(vcpu);
 }
 
 static void keel_vcpu_init_vmcb(struct keel_vcpu *vcpu)
@@ -186,6 +187,7 @@ static void keel_get_sregs(struct keel_vcpu *vcpu, struct keel_sregs *s)
 	s->cr2 = v->cr2;
 	s->cr3 = v->cr3;
 	s->cr4 = v->cr4;
+	s->cr8 = keel_vcpu_get_vtpr(vcpu);
 	s->efer = v->efer & ~KEEL_EFER_SVME;
 	s->apic_base = vcpu->apic_base;
 }
@@ -195,7 +197,9 @@ static int keel_set_sregs(struct keel_vcpu *vcpu, const struct keel_sregs *s)
 	struct keel_vmcb_save *v = &vcpu->vmcb->save;
 
 	if (!keel_efer_valid(s->efer) || (s->cr0 >> 32) || (s->cr4 & ~keel_cr4_allowed()) ||
-	    (s->cr3 >> 52))
+	    (s->cr3 >> 52) || s->cr8 > 15)
+		return -EINVAL;
+	if (s->apic_base != vcpu->apic_base && keel_lapic_set_base(vcpu, s->apic_base))
 		return -EINVAL;
 	seg_to_vmcb(&v->cs, &s->cs);
 	seg_to_vmcb(&v->ds, &s->ds);
@@ -215,7 +219,8 @@ static int keel_set_sregs(struct keel_vcpu *vcpu, const struct keel_sregs *s)
 	v->cr3 = s->cr3;
 	v->cr4 = s->cr4;
 	v->efer = s->efer | KEEL_EFER_SVME;
-	vcpu->apic_base = s->apic_base;
+	keel_vcpu_set_vtpr(vcpu, s->cr8);
+	keel_lapic_sync_tpr(vcpu);
 	return 0;
 }
 
@@ -229,6 +234,7 @@ static long keel_vcpu_ioctl_locked(struct keel_vcpu *vcpu, unsigned int cmd, voi
 		struct keel_sregs sregs;
 		struct keel_interrupt irq;
 	} u;
+	struct keel_lapic_state *lapic;
 	struct keel_xsave *xsave;
 	int ret;
 
@@ -274,12 +280,28 @@ static long keel_vcpu_ioctl_locked(struct keel_vcpu *vcpu, unsigned int cmd, voi
 		return keel_msrs_ioctl(vcpu, argp, cmd == KEEL_SET_MSRS);
 	case KEEL_SET_CPUID:
 		return keel_set_cpuid(vcpu, argp);
+	case KEEL_GET_LAPIC:
+		lapic = kzalloc(sizeof(*lapic), GFP_KERNEL);
+		if (!lapic)
+			return -ENOMEM;
+		ret = keel_lapic_get_state(vcpu, lapic);
+		if (!ret && copy_to_user(argp, lapic, sizeof(*lapic)))
+			ret = -EFAULT;
+		kfree(lapic);
+		return ret;
+	case KEEL_SET_LAPIC:
+		lapic = memdup_user(argp, sizeof(*lapic));
+		if (IS_ERR(lapic))
+			return PTR_ERR(lapic);
+		ret = keel_lapic_set_state(vcpu, lapic);
+		kfree(lapic);
+		return ret;
 	case KEEL_INTERRUPT:
 		if (copy_from_user(&u.irq, argp, sizeof(u.irq)))
 			return -EFAULT;
 		if (u.irq.irq > 255)
 			return -EINVAL;
-		if (vcpu->extint_pending)
+		if (vcpu->extint_pending || !keel_lapic_accepts_extint(vcpu))
 			return -EBUSY;
 		vcpu->extint_pending = true;
 		vcpu->extint_vector = u.irq.irq;
@@ -317,6 +339,7 @@ static int keel_vcpu_mmap(struct file *filp, struct vm_area_struct *vma)
 
 static void keel_vcpu_free(struct keel_vcpu *vcpu)
 {
+	keel_lapic_free(vcpu);
 	if (vcpu->fpu.fpstate)
 		fpu_free_guest_fpstate(&vcpu->fpu);
 	vfree(vcpu->run);
@@ -333,8 +356,9 @@ static int keel_vcpu_release(struct inode *inode, struct file *filp)
 	struct file *vm_file = vcpu->vm_file;
 
 	mutex_lock(&vm->lock);
-	vm->vcpus[vcpu->id] = NULL;
+	RCU_INIT_POINTER(vm->vcpus[vcpu->id], NULL);
 	mutex_unlock(&vm->lock);
+	synchronize_rcu();	/* no MSI or IPI delivery still looks at it */
 	keel_vcpu_free(vcpu);
 	fput(vm_file);
 	return 0;
@@ -364,10 +388,14 @@ int keel_create_vcpu(struct keel_vm *vm, struct file *vm_file, unsigned long id)
 	vcpu->vm = vm;
 	vcpu->id = id;
 	vcpu->last_cpu = -1;
+	vcpu->guest_cpu = -1;
+	vcpu->eoi_exit_vector = -1;
 	mutex_init(&vcpu->lock);
+	init_waitqueue_head(&vcpu->wq);
 	vcpu->vmcb = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	vcpu->run = vmalloc_user(KEEL_RUN_PAGES * PAGE_SIZE);
-	if (!vcpu->vmcb || !vcpu->run || !fpu_alloc_guest_fpstate(&vcpu->fpu)) {
+	if (!vcpu->vmcb || !vcpu->run || !fpu_alloc_guest_fpstate(&vcpu->fpu) ||
+	    keel_lapic_create(vcpu)) {
 		keel_vcpu_free(vcpu);
 		return -ENOMEM;
 	}
@@ -376,20 +404,21 @@ int keel_create_vcpu(struct keel_vm *vm, struct file *vm_file, unsigned long id)
 	keel_vcpu_reset_state(vcpu);
 
 	mutex_lock(&vm->lock);
-	if (vm->vcpus[id]) {
+	if (rcu_access_pointer(vm->vcpus[id])) {
 		mutex_unlock(&vm->lock);
 		keel_vcpu_free(vcpu);
 		return -EEXIST;
 	}
-	vm->vcpus[id] = vcpu;
+	rcu_assign_pointer(vm->vcpus[id], vcpu);
 	mutex_unlock(&vm->lock);
 
 	vcpu->vm_file = get_file(vm_file);
 	fd = anon_inode_getfd("keel-vcpu", &keel_vcpu_fops, vcpu, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		mutex_lock(&vm->lock);
-		vm->vcpus[id] = NULL;
+		RCU_INIT_POINTER(vm->vcpus[id], NULL);
 		mutex_unlock(&vm->lock);
+		synchronize_rcu();
 		fput(vm_file);
 		keel_vcpu_free(vcpu);
 	}

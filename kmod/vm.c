@@ -17,6 +17,7 @@
 #include <asm/processor.h>
 
 #include "keel.h"
+#include "lapic.h"
 
 #define NPT_P		BIT_ULL(0)
 #define NPT_RW		BIT_ULL(1)
@@ -288,7 +289,7 @@ static int keel_set_memory_region(struct keel_vm *vm, const struct keel_memory_r
 	mutex_lock(&vm->lock);
 	slot = &vm->slots[r->slot];
 	/* Mappings are never taken away under running vCPUs: slots change before them. */
-	if (slot->used && vm->vcpus[0]) {
+	if (slot->used && rcu_access_pointer(vm->vcpus[0])) {
 		ret = -EBUSY;
 		goto out;
 	}
@@ -326,6 +327,7 @@ static long keel_vm_ioctl(struct file *filp, unsigned int cmd, unsigned long arg
 {
 	struct keel_vm *vm = filp->private_data;
 	struct keel_memory_region region;
+	struct keel_msi msi;
 
 	switch (cmd) {
 	case KEEL_SET_MEMORY_REGION:
@@ -334,6 +336,12 @@ static long keel_vm_ioctl(struct file *filp, unsigned int cmd, unsigned long arg
 		return keel_set_memory_region(vm, &region);
 	case KEEL_CREATE_VCPU:
 		return keel_create_vcpu(vm, filp, arg);
+	case KEEL_SIGNAL_MSI:
+		if (copy_from_user(&msi, (void __user *)arg, sizeof(msi)))
+			return -EFAULT;
+		if (msi.flags)
+			return -EINVAL;
+		return keel_deliver_msi(vm, msi.address, msi.data);
 	default:
 		return -ENOTTY;
 	}

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The keel.ko backend: /dev/keel, shaped like KVM, on the same run loop. This first step
- * has no local APIC in the kernel: guests run with the PIC only (nolapic), ExtINT is
- * injected with KEEL_INTERRUPT, and MSIs have nowhere to go yet.
+ * The keel.ko backend: /dev/keel, shaped like KVM, on the same run loop. Each vCPU's local
+ * APIC is in the kernel; the PIC's ExtINT goes in with KEEL_INTERRUPT, the IOAPIC's and
+ * MSI-X's messages with KEEL_SIGNAL_MSI, and EOIs of level vectors come back as exits.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +33,7 @@ struct accel_vcpu {
 	struct keel_regs reset_regs;
 	struct keel_sregs reset_sregs;
 	struct keel_xsave reset_xsave;
+	struct keel_lapic_state reset_lapic;
 };
 
 static void keel_kick_signal_handler(int sig)
@@ -56,6 +57,11 @@ static int keel_open(struct accel **out, const char **why)
 	}
 	if (ioctl(acc->dev_fd, KEEL_GET_API_VERSION, 0) != KEEL_API_VERSION) {
 		*why = "/dev/keel speaks another API version than this keel-vmm";
+		ret = -ENODEV;
+		goto fail;
+	}
+	if (ioctl(acc->dev_fd, KEEL_CHECK_CAP, KEEL_CAP_LAPIC) != 1) {
+		*why = "this keel.ko has no local APIC in the kernel";
 		ret = -ENODEV;
 		goto fail;
 	}
@@ -157,7 +163,8 @@ static int keel_vcpu_create(struct accel *acc, unsigned id, struct accel_vcpu **
 	}
 	if (ioctl(v->fd, KEEL_GET_REGS, &v->reset_regs) < 0 ||
 	    ioctl(v->fd, KEEL_GET_SREGS, &v->reset_sregs) < 0 ||
-	    ioctl(v->fd, KEEL_GET_XSAVE, &v->reset_xsave) < 0) {
+	    ioctl(v->fd, KEEL_GET_XSAVE, &v->reset_xsave) < 0 ||
+	    ioctl(v->fd, KEEL_GET_LAPIC, &v->reset_lapic) < 0) {
 		ret = -errno;
 		munmap(v->run, acc->run_size);
 		close(v->fd);
@@ -274,14 +281,19 @@ static int keel_vcpu_reset(struct accel_vcpu *v)
 		0xc0000102,                                     /* KERNEL_GS_BASE */
 	};
 
+	/* Through "disabled" first: x2APIC cannot go straight back to xAPIC. */
+	struct x86_msr apic_off = { 0x1b, 0 };
+
 	for (unsigned i = 0; i < sizeof(reset_msrs) / sizeof(reset_msrs[0]); i++) {
 		struct x86_msr m = { reset_msrs[i], 0 };
 
 		keel_vcpu_set_msrs(v, &m, 1);
 	}
+	keel_vcpu_set_msrs(v, &apic_off, 1);
 	if (ioctl(v->fd, KEEL_SET_REGS, &v->reset_regs) < 0 ||
 	    ioctl(v->fd, KEEL_SET_SREGS, &v->reset_sregs) < 0 ||
-	    ioctl(v->fd, KEEL_SET_XSAVE, &v->reset_xsave) < 0)
+	    ioctl(v->fd, KEEL_SET_XSAVE, &v->reset_xsave) < 0 ||
+	    ioctl(v->fd, KEEL_SET_LAPIC, &v->reset_lapic) < 0)
 		return -errno;
 	return 0;
 }
@@ -330,6 +342,10 @@ static int keel_vcpu_run(struct accel_vcpu *v, struct vcpu_exit *exit)
 	case KEEL_EXIT_IRQ_WINDOW_OPEN:
 		exit->reason = VCPU_EXIT_IRQ_WINDOW;
 		break;
+	case KEEL_EXIT_IOAPIC_EOI:
+		exit->reason = VCPU_EXIT_IOAPIC_EOI;
+		exit->eoi.vector = run->eoi.vector;
+		break;
 	case KEEL_EXIT_INTERNAL_ERROR:
 		exit->reason = VCPU_EXIT_INTERNAL_ERROR;
 		exit->fail.code = run->internal.suberror;
@@ -370,10 +386,11 @@ static void keel_vcpu_request_irq_window(struct accel_vcpu *v, bool on)
 	v->run->request_interrupt_window = on;
 }
 
-/* No local APIC in keel.ko yet: an MSI has no target (the next issue adds it). */
 static int keel_signal_msi(struct accel *acc, uint64_t address, uint32_t data)
 {
-	return -ENOSYS;
+	struct keel_msi msi = { .address = address, .data = data };
+
+	return ioctl(acc->vm_fd, KEEL_SIGNAL_MSI, &msi) < 0 ? -errno : 0;
 }
 
 static int keel_set_ioapic_route(struct accel *acc, unsigned pin, uint64_t address, uint32_t data,

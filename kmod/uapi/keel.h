@@ -15,7 +15,7 @@
 #include <linux/ioctl.h>
 
 /* Bumped on every incompatible change; keel-vmm refuses a module it does not know. */
-#define KEEL_API_VERSION	2
+#define KEEL_API_VERSION	3
 
 #define KEEL_IOCTL_TYPE		0xA7
 
@@ -37,6 +37,8 @@
 #define KEEL_CAP_NPT_2M		3	/* 2 MiB nested pages where the backing allows */
 /* 1: the CPU hands over instruction bytes; 0: keel.ko walks the guest tables for them */
 #define KEEL_CAP_DECODE_ASSISTS	4
+/* 1: each vCPU has a local APIC in the kernel (KEEL_SIGNAL_MSI, KEEL_GET/SET_LAPIC) */
+#define KEEL_CAP_LAPIC		5
 
 /* ---- VM fd ---- */
 
@@ -58,6 +60,19 @@ struct keel_memory_region {
 #define KEEL_SET_MEMORY_REGION	_IOW(KEEL_IOCTL_TYPE, 0x10, struct keel_memory_region)
 /* Returns a new vCPU fd; the argument is the vCPU id (0 .. KEEL_CAP_MAX_VCPUS - 1). */
 #define KEEL_CREATE_VCPU	_IO(KEEL_IOCTL_TYPE, 0x11)
+
+/*
+ * An MSI message as the IOAPIC or an MSI-X table writes it: address 0xfeeXXXXX (destination
+ * ID in 19:12, logical destination mode in bit 2), data (vector 7:0, delivery mode 10:8,
+ * level-triggered in bit 15). Returns how many local APICs took it (0: none matched).
+ */
+struct keel_msi {
+	__u64 address;
+	__u32 data;
+	__u32 flags;	/* must be 0 */
+};
+
+#define KEEL_SIGNAL_MSI		_IOW(KEEL_IOCTL_TYPE, 0x12, struct keel_msi)
 
 /* ---- vCPU fd ---- */
 
@@ -130,6 +145,11 @@ struct keel_cpuid {
 	struct keel_cpuid_entry entries[];
 };
 
+/* The local APIC's registers, as laid out in its 4 KiB page (offsets 0x000-0x3ff). */
+struct keel_lapic_state {
+	__u8 regs[1024];
+};
+
 /* An external interrupt (the PIC's ExtINT) to inject: vector 0..255. */
 struct keel_interrupt {
 	__u32 irq;
@@ -146,6 +166,8 @@ struct keel_interrupt {
 #define KEEL_SET_MSRS		_IOW(KEEL_IOCTL_TYPE, 0x28, struct keel_msrs)
 #define KEEL_SET_CPUID		_IOW(KEEL_IOCTL_TYPE, 0x29, struct keel_cpuid)
 #define KEEL_INTERRUPT		_IOW(KEEL_IOCTL_TYPE, 0x2a, struct keel_interrupt)
+#define KEEL_GET_LAPIC		_IOR(KEEL_IOCTL_TYPE, 0x2b, struct keel_lapic_state)
+#define KEEL_SET_LAPIC		_IOW(KEEL_IOCTL_TYPE, 0x2c, struct keel_lapic_state)
 
 /* ---- The run structure (mmap of a vCPU fd, offset 0) ---- */
 
@@ -158,6 +180,8 @@ struct keel_interrupt {
 #define KEEL_EXIT_FAIL_ENTRY		9
 #define KEEL_EXIT_INTR			10
 #define KEEL_EXIT_INTERNAL_ERROR	17
+/* The guest ended a level-triggered interrupt: the IOAPIC may deliver it again. */
+#define KEEL_EXIT_IOAPIC_EOI		26
 
 #define KEEL_EXIT_IO_IN		0
 #define KEEL_EXIT_IO_OUT	1
@@ -207,6 +231,10 @@ struct keel_run {
 			__u32 len;
 			__u8 is_write;
 		} mmio;
+		/* KEEL_EXIT_IOAPIC_EOI */
+		struct {
+			__u8 vector;
+		} eoi;
 		/* KEEL_EXIT_INTERNAL_ERROR */
 		struct {
 			__u32 suberror;

@@ -52,6 +52,12 @@ int main(void)
 	} cpuid = { .head = { .nent = 1 } };
 	struct keel_msrs msrs = { .nmsrs = 100000 };
 	struct keel_interrupt irq = { .irq = 256 };
+	struct {
+		struct keel_msrs head;
+		struct keel_msr_entry e;
+	} apic_msr;
+	struct keel_lapic_state lapic;
+	struct keel_msi msi = { 0 };
 	struct keel_sregs sregs;
 	struct keel_regs regs;
 	int dev, vm, vcpu, status;
@@ -117,6 +123,33 @@ int main(void)
 	expect_ok(ioctl(vcpu, KEEL_INTERRUPT, &irq), "INTERRUPT vector 32");
 	expect_err(ioctl(vcpu, KEEL_INTERRUPT, &irq), EBUSY, "a second INTERRUPT before the first");
 	expect_err(ioctl(vcpu, _IO(KEEL_IOCTL_TYPE, 0x7f), 0), ENOTTY, "vCPU: unknown ioctl");
+
+	/* The local APIC: its state, MSIs, the APIC base MSR. */
+	expect_err(ioctl(vcpu, KEEL_GET_LAPIC, BAD_PTR), EFAULT, "GET_LAPIC to a bad pointer");
+	expect_err(ioctl(vcpu, KEEL_SET_LAPIC, BAD_PTR), EFAULT, "SET_LAPIC from a bad pointer");
+	expect_ok(ioctl(vcpu, KEEL_GET_LAPIC, &lapic), "GET_LAPIC");
+	expect_ok((lapic.regs[0x30] == 0x14 && lapic.regs[0x23] == 0) ? 0 : -1,
+		  "APIC version 0x14, ID 0 after reset");
+	expect_ok(ioctl(vcpu, KEEL_SET_LAPIC, &lapic), "SET_LAPIC of what GET_LAPIC gave");
+	msi.flags = 1;
+	expect_err(ioctl(vm, KEEL_SIGNAL_MSI, &msi), EINVAL, "SIGNAL_MSI with unknown flags");
+	expect_err(ioctl(vm, KEEL_SIGNAL_MSI, BAD_PTR), EFAULT, "SIGNAL_MSI from a bad pointer");
+	msi.flags = 0;
+	msi.address = 0xfee00000;
+	msi.data = 0x41;
+	expect_ok(ioctl(vm, KEEL_SIGNAL_MSI, &msi) == 1 ? 0 : -1, "SIGNAL_MSI to APIC 0 reaches 1");
+	msi.address = 0xfee05000;
+	expect_ok(ioctl(vm, KEEL_SIGNAL_MSI, &msi) == 0 ? 0 : -1, "SIGNAL_MSI to APIC 5 reaches 0");
+	msi.address = 0x12345000;
+	expect_ok(ioctl(vm, KEEL_SIGNAL_MSI, &msi) == 0 ? 0 : -1, "SIGNAL_MSI outside 0xfeexxxxx");
+	apic_msr.head.nmsrs = 1;
+	apic_msr.e.index = 0x1b;
+	apic_msr.e.data = 0xfee00000ull | (1 << 10); /* x2APIC without the enable bit */
+	expect_ok(ioctl(vcpu, KEEL_SET_MSRS, &apic_msr) == 0 ? 0 : -1,
+		  "APIC base: x2APIC without enable is refused");
+	apic_msr.e.data = 0xfee00000ull | (1ull << 40); /* reserved bit */
+	expect_ok(ioctl(vcpu, KEEL_SET_MSRS, &apic_msr) == 0 ? 0 : -1,
+		  "APIC base: a reserved bit is refused");
 	run = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
 	expect_err(run == MAP_FAILED ? -1 : 0, EINVAL, "mmap of more than the run pages");
 	run = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 4096 * 5);
