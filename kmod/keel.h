@@ -19,7 +19,7 @@
 #include "uapi/keel.h"
 
 #define KEEL_MAX_SLOTS		32
-#define KEEL_MAX_VCPUS		1
+#define KEEL_MAX_VCPUS		32
 #define KEEL_RUN_PAGES		2	/* struct keel_run, then the I/O data page */
 #define KEEL_IO_DATA_OFFSET	PAGE_SIZE
 
@@ -51,6 +51,8 @@ struct keel_vm {
 
 /* vcpu->requests: bits other contexts set for the vCPU's thread. */
 #define KEEL_REQ_EVENT		0	/* look at interrupts again before entering */
+#define KEEL_REQ_INIT		1	/* an INIT IPI arrived */
+#define KEEL_REQ_SIPI		2	/* a startup IPI arrived, with sipi_vector */
 
 enum keel_pending {
 	KEEL_PENDING_NONE,
@@ -87,6 +89,8 @@ struct keel_vcpu {
 
 	struct keel_lapic *lapic;
 	unsigned long requests;
+	u32 mp_state;		/* KEEL_MP_STATE_* */
+	u8 sipi_vector;
 	wait_queue_head_t wq;	/* HLT sleeps here */
 	int guest_cpu;		/* the CPU while in guest mode, else -1: kicks IPI it */
 
@@ -122,6 +126,8 @@ int keel_write_guest(struct keel_vm *vm, u64 gpa, const void *buf, unsigned int 
 
 /* vcpu.c */
 int keel_create_vcpu(struct keel_vm *vm, struct file *vm_file, unsigned long id);
+/* RESET and INIT: the architectural power-on state of registers and local APIC. */
+void keel_vcpu_reset_state(struct keel_vcpu *vcpu);
 
 /* run.c: from any context, the vCPU must look at its events (wake from HLT, leave guest). */
 void keel_vcpu_kick(struct keel_vcpu *vcpu);

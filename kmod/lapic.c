@@ -139,8 +139,18 @@ static void deliver(struct keel_lapic *a, u32 mode, int vector, bool level)
 		WRITE_ONCE(vcpu->nmi_pending, true);
 		keel_vcpu_kick(vcpu);
 		break;
+	case APIC_DM_INIT:
+		set_bit(KEEL_REQ_INIT, &vcpu->requests);
+		keel_vcpu_kick(vcpu);
+		break;
+	case APIC_DM_STARTUP:
+		WRITE_ONCE(vcpu->sipi_vector, vector);
+		smp_mb__before_atomic();	/* the vector before the request */
+		set_bit(KEEL_REQ_SIPI, &vcpu->requests);
+		keel_vcpu_kick(vcpu);
+		break;
 	default:
-		/* SMI, INIT, SIPI and ExtINT messages: nothing with one vCPU and no SMM yet. */
+		/* SMI and ExtINT messages: no SMM; ExtINT comes from the PIC only. */
 		break;
 	}
 }

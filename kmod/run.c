@@ -21,6 +21,9 @@
 #include "lapic.h"
 #include "mmio.h"
 
+/* The vCPU that last ran on each CPU: another one (same ASID) must not see its TLB. */
+static DEFINE_PER_CPU(struct keel_vcpu *, last_vcpu);
+
 static unsigned int trace_exits;
 module_param(trace_exits, uint, 0644);
 MODULE_PARM_DESC(trace_exits, "log this many #VMEXITs (code, info, RIP), for debugging");
@@ -404,6 +407,53 @@ static void prepare_events(struct keel_vcpu *vcpu)
 	}
 }
 
+/* Real mode at vector:0000, as a startup IPI leaves an AP. */
+static void start_at_sipi_vector(struct keel_vcpu *vcpu, u8 vector)
+{
+	struct keel_vmcb_seg *cs = &vcpu->vmcb->save.cs;
+
+	cs->selector = vector << 8;
+	cs->base = (u64)vector << 12;
+	vcpu->vmcb->save.rip = 0;
+}
+
+/* INIT resets the vCPU; an AP then waits here for its SIPI (a signal returns to userspace). */
+static int accept_init_sipi(struct keel_vcpu *vcpu)
+{
+	const unsigned long wake = BIT(KEEL_REQ_INIT) | BIT(KEEL_REQ_SIPI);
+	DEFINE_WAIT(wait);
+
+	for (;;) {
+		if (test_and_clear_bit(KEEL_REQ_INIT, &vcpu->requests)) {
+			keel_vcpu_reset_state(vcpu);
+			vcpu->vmcb->control.event_inj = 0;
+			vcpu->vmcb->control.exit_int_info = 0;
+			vcpu->vmcb->control.int_state = 0;
+			vcpu->extint_pending = false;
+			vcpu->nmi_pending = false;
+			vcpu->nmi_masked = false;
+			vcpu->mp_state = vcpu->id ? KEEL_MP_STATE_INIT_RECEIVED :
+						    KEEL_MP_STATE_RUNNABLE;
+		}
+		if (test_and_clear_bit(KEEL_REQ_SIPI, &vcpu->requests) &&
+		    vcpu->mp_state == KEEL_MP_STATE_INIT_RECEIVED) {
+			/* test_and_clear_bit is ordered: the vector written before it is seen */
+			start_at_sipi_vector(vcpu, READ_ONCE(vcpu->sipi_vector));
+			vcpu->mp_state = KEEL_MP_STATE_RUNNABLE;
+		}
+		if (vcpu->mp_state == KEEL_MP_STATE_RUNNABLE)
+			return 1;
+		prepare_to_wait(&vcpu->wq, &wait, TASK_INTERRUPTIBLE);
+		if (!(READ_ONCE(vcpu->requests) & wake) && !signal_pending(current))
+			schedule();
+		finish_wait(&vcpu->wq, &wait);
+		if (signal_pending(current)) {
+			vcpu->run->exit_reason = KEEL_EXIT_INTR;
+			return -EINTR;
+		}
+	}
+}
+
 void keel_vcpu_kick(struct keel_vcpu *vcpu)
 {
 	int cpu;
@@ -440,9 +490,11 @@ static void enter_guest(struct keel_vcpu *vcpu, u64 host_xcr0)
 	u64 guest_xcr0;
 	bool pku = boot_cpu_has(X86_FEATURE_OSPKE);
 
-	if (cpu != vcpu->last_cpu || vcpu->npt_generation != vcpu->vm->npt_generation) {
+	if (cpu != vcpu->last_cpu || vcpu->npt_generation != vcpu->vm->npt_generation ||
+	    this_cpu_read(last_vcpu) != vcpu) {
 		c->tlb_ctl = KEEL_TLB_CONTROL_ASID;
 		vcpu->last_cpu = cpu;
+		this_cpu_write(last_vcpu, vcpu);
 		vcpu->npt_generation = vcpu->vm->npt_generation;
 	}
 	c->clean = 0;	/* the whole VMCB is reloaded: simple, and correct on any CPU */
@@ -496,13 +548,19 @@ static int run_guest(struct keel_vcpu *vcpu)
 			break;
 		}
 		cond_resched();
+		if (vcpu->mp_state != KEEL_MP_STATE_RUNNABLE ||
+		    test_bit(KEEL_REQ_INIT, &vcpu->requests)) {
+			ret = accept_init_sipi(vcpu);
+			if (ret <= 0)
+				break;
+		}
 		prepare_events(vcpu);
 
 		preempt_disable();
 		local_irq_disable();
 		WRITE_ONCE(vcpu->guest_cpu, smp_processor_id());
 		smp_mb();	/* a kick either sees guest_cpu or we see its request */
-		if (test_bit(KEEL_REQ_EVENT, &vcpu->requests)) {
+		if (READ_ONCE(vcpu->requests) & (BIT(KEEL_REQ_EVENT) | BIT(KEEL_REQ_INIT))) {
 			WRITE_ONCE(vcpu->guest_cpu, -1);
 			local_irq_enable();
 			preempt_enable();

@@ -62,7 +62,7 @@ static void real_mode_seg(struct keel_vmcb_seg *v, u16 selector, u64 base, u16 a
 }
 
 /* The architectural power-on state: real mode at F000:FFF0. */
-static void keel_vcpu_reset_state(struct keel_vcpu *vcpu)
+void keel_vcpu_reset_state(struct keel_vcpu *vcpu)
 {
 	struct keel_vmcb_save *save = &vcpu->vmcb->save;
 
@@ -233,6 +233,7 @@ static long keel_vcpu_ioctl_locked(struct keel_vcpu *vcpu, unsigned int cmd, voi
 		struct keel_regs regs;
 		struct keel_sregs sregs;
 		struct keel_interrupt irq;
+		struct keel_mp_state mp;
 	} u;
 	struct keel_lapic_state *lapic;
 	struct keel_xsave *xsave;
@@ -296,6 +297,17 @@ static long keel_vcpu_ioctl_locked(struct keel_vcpu *vcpu, unsigned int cmd, voi
 		ret = keel_lapic_set_state(vcpu, lapic);
 		kfree(lapic);
 		return ret;
+	case KEEL_GET_MP_STATE:
+		return put_user(vcpu->mp_state, (u32 __user *)argp);
+	case KEEL_SET_MP_STATE:
+		if (get_user(u.mp.mp_state, (u32 __user *)argp))
+			return -EFAULT;
+		if (u.mp.mp_state > KEEL_MP_STATE_INIT_RECEIVED)
+			return -EINVAL;
+		vcpu->mp_state = u.mp.mp_state;
+		clear_bit(KEEL_REQ_INIT, &vcpu->requests);
+		clear_bit(KEEL_REQ_SIPI, &vcpu->requests);
+		return 0;
 	case KEEL_INTERRUPT:
 		if (copy_from_user(&u.irq, argp, sizeof(u.irq)))
 			return -EFAULT;
@@ -389,6 +401,7 @@ int keel_create_vcpu(struct keel_vm *vm, struct file *vm_file, unsigned long id)
 	vcpu->id = id;
 	vcpu->last_cpu = -1;
 	vcpu->guest_cpu = -1;
+	vcpu->mp_state = id ? KEEL_MP_STATE_UNINITIALIZED : KEEL_MP_STATE_RUNNABLE;
 	vcpu->eoi_exit_vector = -1;
 	mutex_init(&vcpu->lock);
 	init_waitqueue_head(&vcpu->wq);

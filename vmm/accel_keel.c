@@ -283,6 +283,10 @@ static int keel_vcpu_reset(struct accel_vcpu *v)
 
 	/* Through "disabled" first: x2APIC cannot go straight back to xAPIC. */
 	struct x86_msr apic_off = { 0x1b, 0 };
+	/* APs wait for INIT and SIPI again; the BSP runs. */
+	struct keel_mp_state mp = {
+		.mp_state = v->id ? KEEL_MP_STATE_UNINITIALIZED : KEEL_MP_STATE_RUNNABLE,
+	};
 
 	for (unsigned i = 0; i < sizeof(reset_msrs) / sizeof(reset_msrs[0]); i++) {
 		struct x86_msr m = { reset_msrs[i], 0 };
@@ -293,7 +297,8 @@ static int keel_vcpu_reset(struct accel_vcpu *v)
 	if (ioctl(v->fd, KEEL_SET_REGS, &v->reset_regs) < 0 ||
 	    ioctl(v->fd, KEEL_SET_SREGS, &v->reset_sregs) < 0 ||
 	    ioctl(v->fd, KEEL_SET_XSAVE, &v->reset_xsave) < 0 ||
-	    ioctl(v->fd, KEEL_SET_LAPIC, &v->reset_lapic) < 0)
+	    ioctl(v->fd, KEEL_SET_LAPIC, &v->reset_lapic) < 0 ||
+	    ioctl(v->fd, KEEL_SET_MP_STATE, &mp) < 0)
 		return -errno;
 	return 0;
 }

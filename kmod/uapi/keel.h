@@ -150,6 +150,15 @@ struct keel_lapic_state {
 	__u8 regs[1024];
 };
 
+/* Where a vCPU is in the INIT/SIPI protocol (KVM's numbers). */
+#define KEEL_MP_STATE_RUNNABLE		0
+#define KEEL_MP_STATE_UNINITIALIZED	1	/* an AP after RESET: waits for INIT */
+#define KEEL_MP_STATE_INIT_RECEIVED	2	/* waits for a SIPI */
+
+struct keel_mp_state {
+	__u32 mp_state;
+};
+
 /* An external interrupt (the PIC's ExtINT) to inject: vector 0..255. */
 struct keel_interrupt {
 	__u32 irq;
@@ -168,6 +177,8 @@ struct keel_interrupt {
 #define KEEL_INTERRUPT		_IOW(KEEL_IOCTL_TYPE, 0x2a, struct keel_interrupt)
 #define KEEL_GET_LAPIC		_IOR(KEEL_IOCTL_TYPE, 0x2b, struct keel_lapic_state)
 #define KEEL_SET_LAPIC		_IOW(KEEL_IOCTL_TYPE, 0x2c, struct keel_lapic_state)
+#define KEEL_GET_MP_STATE	_IOR(KEEL_IOCTL_TYPE, 0x2d, struct keel_mp_state)
+#define KEEL_SET_MP_STATE	_IOW(KEEL_IOCTL_TYPE, 0x2e, struct keel_mp_state)
 
 /* ---- The run structure (mmap of a vCPU fd, offset 0) ---- */
 

@@ -58,9 +58,10 @@ int main(void)
 	} apic_msr;
 	struct keel_lapic_state lapic;
 	struct keel_msi msi = { 0 };
+	struct keel_mp_state mp;
 	struct keel_sregs sregs;
 	struct keel_regs regs;
-	int dev, vm, vcpu, status;
+	int dev, vm, vcpu, ap, status;
 	uint8_t *mem;
 	void *run;
 	pid_t child;
@@ -131,6 +132,16 @@ int main(void)
 	expect_ok((lapic.regs[0x30] == 0x14 && lapic.regs[0x23] == 0) ? 0 : -1,
 		  "APIC version 0x14, ID 0 after reset");
 	expect_ok(ioctl(vcpu, KEEL_SET_LAPIC, &lapic), "SET_LAPIC of what GET_LAPIC gave");
+	mp.mp_state = 7;
+	expect_err(ioctl(vcpu, KEEL_SET_MP_STATE, &mp), EINVAL, "SET_MP_STATE 7");
+	expect_err(ioctl(vcpu, KEEL_GET_MP_STATE, BAD_PTR), EFAULT, "GET_MP_STATE to a bad pointer");
+	expect_ok(ioctl(vcpu, KEEL_GET_MP_STATE, &mp), "GET_MP_STATE");
+	expect_ok(mp.mp_state == KEEL_MP_STATE_RUNNABLE ? 0 : -1, "vCPU 0 is runnable");
+	ap = ioctl(vm, KEEL_CREATE_VCPU, 1);
+	expect_ok(ap, "create vCPU 1");
+	expect_ok(ioctl(ap, KEEL_GET_MP_STATE, &mp) == 0 && mp.mp_state ==
+		  KEEL_MP_STATE_UNINITIALIZED ? 0 : -1, "vCPU 1 waits for INIT");
+	close(ap);
 	msi.flags = 1;
 	expect_err(ioctl(vm, KEEL_SIGNAL_MSI, &msi), EINVAL, "SIGNAL_MSI with unknown flags");
 	expect_err(ioctl(vm, KEEL_SIGNAL_MSI, BAD_PTR), EFAULT, "SIGNAL_MSI from a bad pointer");
