@@ -45,6 +45,9 @@ struct keel_vm {
 	struct keel_npt npt;
 	u32 asid;
 	unsigned int npt_generation;	/* bumped when mappings go away: flush TLBs */
+	/* irqfds and ioeventfds (eventfd.c); the ioevents list is read under RCU. */
+	struct mutex eventfd_lock;
+	struct list_head irqfds, ioevents;
 	/* Written under lock; read under RCU by MSI and IPI delivery. */
 	struct keel_vcpu __rcu *vcpus[KEEL_MAX_VCPUS];
 };
@@ -126,7 +129,7 @@ int keel_write_guest(struct keel_vm *vm, u64 gpa, const void *buf, unsigned int 
 
 /* vcpu.c */
 int keel_create_vcpu(struct keel_vm *vm, struct file *vm_file, unsigned long id);
-/* RESET and INIT: the architectural power-on state of registers and local APIC. */
+/* RESET and INIT: the power-on state of registers and local APIC, no pending event. */
 void keel_vcpu_reset_state(struct keel_vcpu *vcpu);
 
 /* run.c: from any context, the vCPU must look at its events (wake from HLT, leave guest). */

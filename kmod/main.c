@@ -23,6 +23,7 @@ static long keel_check_cap(unsigned long cap)
 	case KEEL_CAP_DECODE_ASSISTS:
 		return !!(cpuid_edx(KEEL_CPUID_SVM) & KEEL_SVM_F_DECODE);
 	case KEEL_CAP_LAPIC:
+	case KEEL_CAP_EVENTFD:
 		return 1;
 	default:
 		return 0;

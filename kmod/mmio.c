@@ -9,6 +9,7 @@
 #include <linux/string.h>
 
 #include "exits.h"
+#include "eventfd.h"
 #include "lapic.h"
 #include "mmio.h"
 #include "x86/emulate.h"
@@ -54,7 +55,8 @@ static int mmio_write(void *opaque, u64 gpa, const void *val, unsigned int size)
 {
 	struct mmio_ctx *ctx = opaque;
 
-	if (keel_lapic_mmio_write(ctx->vcpu, gpa, val, size))
+	if (keel_lapic_mmio_write(ctx->vcpu, gpa, val, size) ||
+	    keel_ioeventfd_signal(ctx->vcpu->vm, false, gpa, val, size))
 		return 0;
 	if (size > sizeof(ctx->data))
 		return -EINVAL;

@@ -18,6 +18,7 @@
 #include <asm/trapnr.h>
 
 #include "exits.h"
+#include "eventfd.h"
 #include "lapic.h"
 #include "mmio.h"
 
@@ -241,6 +242,12 @@ static int handle_ioio(struct keel_vcpu *vcpu)
 	size = size == 1 ? 1 : size == 2 ? 2 : 4;
 	if (info & KEEL_IOIO_STR)
 		return keel_string_io(vcpu, info, size);
+	if (!(info & KEEL_IOIO_IN) &&
+	    keel_ioeventfd_signal(vcpu->vm, true, info >> KEEL_IOIO_PORT_SHIFT, &vmcb->save.rax,
+				  size)) {
+		vmcb->save.rip = vmcb->control.exit_info_2;
+		return 1;
+	}
 	keel_prepare_io_exit(vcpu, info, size);
 	if (info & KEEL_IOIO_IN) {
 		vcpu->pending = KEEL_PENDING_IO_IN;
@@ -426,12 +433,6 @@ static int accept_init_sipi(struct keel_vcpu *vcpu)
 	for (;;) {
 		if (test_and_clear_bit(KEEL_REQ_INIT, &vcpu->requests)) {
 			keel_vcpu_reset_state(vcpu);
-			vcpu->vmcb->control.event_inj = 0;
-			vcpu->vmcb->control.exit_int_info = 0;
-			vcpu->vmcb->control.int_state = 0;
-			vcpu->extint_pending = false;
-			vcpu->nmi_pending = false;
-			vcpu->nmi_masked = false;
 			vcpu->mp_state = vcpu->id ? KEEL_MP_STATE_INIT_RECEIVED :
 						    KEEL_MP_STATE_RUNNABLE;
 		}

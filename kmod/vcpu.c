@@ -89,6 +89,17 @@ void keel_vcpu_reset_state(struct keel_vcpu *vcpu)
 	vcpu->xcr0 = XFEATURE_MASK_FP;
 	memset(vcpu->dr, 0, sizeof(vcpu->dr));
 	keel_lapic_reset(vcpu);
+
+	/* Whatever was about to be injected or completed belongs to the old life. */
+	vcpu->vmcb->control.event_inj = 0;
+	vcpu->vmcb->control.exit_int_info = 0;
+	vcpu->vmcb->control.int_state = 0;
+	vcpu->extint_pending = false;
+	vcpu->nmi_pending = false;
+	vcpu->nmi_masked = false;
+	vcpu->eoi_exit_vector = -1;
+	vcpu->pending = KEEL_PENDING_NONE;
+	vcpu->mmio_cached = false;
 }
 
 static void keel_vcpu_init_vmcb(struct keel_vcpu *vcpu)
@@ -297,6 +308,14 @@ static long keel_vcpu_ioctl_locked(struct keel_vcpu *vcpu, unsigned int cmd, voi
 		ret = keel_lapic_set_state(vcpu, lapic);
 		kfree(lapic);
 		return ret;
+	case KEEL_RESET_VCPU:
+		if (arg)
+			return -EINVAL;
+		keel_vcpu_reset_state(vcpu);
+		clear_bit(KEEL_REQ_INIT, &vcpu->requests);
+		clear_bit(KEEL_REQ_SIPI, &vcpu->requests);
+		vcpu->mp_state = vcpu->id ? KEEL_MP_STATE_UNINITIALIZED : KEEL_MP_STATE_RUNNABLE;
+		return 0;
 	case KEEL_GET_MP_STATE:
 		return put_user(vcpu->mp_state, (u32 __user *)argp);
 	case KEEL_SET_MP_STATE:

@@ -17,6 +17,7 @@
 #include <asm/processor.h>
 
 #include "keel.h"
+#include "eventfd.h"
 #include "lapic.h"
 
 #define NPT_P		BIT_ULL(0)
@@ -328,6 +329,10 @@ static long keel_vm_ioctl(struct file *filp, unsigned int cmd, unsigned long arg
 	struct keel_vm *vm = filp->private_data;
 	struct keel_memory_region region;
 	struct keel_msi msi;
+	union {
+		struct keel_irqfd irqfd;
+		struct keel_ioeventfd ioeventfd;
+	} u;
 
 	switch (cmd) {
 	case KEEL_SET_MEMORY_REGION:
@@ -336,6 +341,14 @@ static long keel_vm_ioctl(struct file *filp, unsigned int cmd, unsigned long arg
 		return keel_set_memory_region(vm, &region);
 	case KEEL_CREATE_VCPU:
 		return keel_create_vcpu(vm, filp, arg);
+	case KEEL_IRQFD:
+		if (copy_from_user(&u.irqfd, (void __user *)arg, sizeof(u.irqfd)))
+			return -EFAULT;
+		return keel_irqfd(vm, &u.irqfd);
+	case KEEL_IOEVENTFD:
+		if (copy_from_user(&u.ioeventfd, (void __user *)arg, sizeof(u.ioeventfd)))
+			return -EFAULT;
+		return keel_ioeventfd(vm, &u.ioeventfd);
 	case KEEL_SIGNAL_MSI:
 		if (copy_from_user(&msi, (void __user *)arg, sizeof(msi)))
 			return -EFAULT;
@@ -351,6 +364,7 @@ static int keel_vm_release(struct inode *inode, struct file *filp)
 {
 	struct keel_vm *vm = filp->private_data;
 
+	keel_eventfds_release(vm);
 	npt_destroy(&vm->npt);
 	ida_free(&keel_asids, vm->asid);
 	mmdrop(vm->mm);
@@ -381,6 +395,7 @@ int keel_create_vm(void)
 		goto put_svm;
 	}
 	mutex_init(&vm->lock);
+	keel_eventfds_init(vm);
 	asid = ida_alloc_range(&keel_asids, 1, keel_max_asid() - 1, GFP_KERNEL);
 	if (asid < 0) {
 		ret = asid == -ENOSPC ? -EBUSY : asid;

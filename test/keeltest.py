@@ -42,6 +42,7 @@ class Vmm:
     def __init__(self, mode, cpus=1, memory=256, extra=(), append_extra="", control=True,
                  pass_fds=()):
         kernel, initrd = guest_kit()
+        cpus = int(os.environ.get("KEEL_TEST_CPUS", cpus))
         self.dir = tempfile.mkdtemp(prefix="keel-test-")
         self.control_path = os.path.join(self.dir, "control.sock") if control else None
         append = "console=ttyS0 keel.mode=%s %s" % (mode, append_extra)
@@ -49,6 +50,9 @@ class Vmm:
                      "--memory", str(memory), "--cpus", str(cpus), "--console", "stdio"]
         if control:
             self.argv += ["--control", self.control_path]
+        # The same tests on another accelerator (test/integration/keel_virtio.sh).
+        if os.environ.get("KEEL_TEST_ACCEL") and "--accel" not in extra:
+            self.argv += ["--accel", os.environ["KEEL_TEST_ACCEL"]]
         self.argv += list(extra)
         if os.environ.get("KEEL_GUEST_CPU"):
             # The test host keeps that CPU quiet for nested guests (scripts/testhost).

@@ -94,6 +94,11 @@ struct accel_ops {
 	void (*irqfd_unbind)(struct accel *acc, int fd, int handle);
 	/* Doorbells: a guest write to MMIO address addr signals fd without an exit. */
 	int (*ioeventfd)(struct accel *acc, uint64_t addr, int fd, bool assign);
+	/*
+	 * The accelerator maps guest RAM by pinning its pages once (keel.ko): RAM must be
+	 * cleared in place, never replaced (no MADV_DONTNEED).
+	 */
+	bool pins_guest_memory;
 };
 
 extern const struct accel_ops accel_kvm_ops;

@@ -30,10 +30,7 @@ struct accel_vcpu {
 	struct keel_run *run;
 	pthread_t thread;
 	bool thread_known;
-	struct keel_regs reset_regs;
-	struct keel_sregs reset_sregs;
 	struct keel_xsave reset_xsave;
-	struct keel_lapic_state reset_lapic;
 };
 
 static void keel_kick_signal_handler(int sig)
@@ -60,8 +57,9 @@ static int keel_open(struct accel **out, const char **why)
 		ret = -ENODEV;
 		goto fail;
 	}
-	if (ioctl(acc->dev_fd, KEEL_CHECK_CAP, KEEL_CAP_LAPIC) != 1) {
-		*why = "this keel.ko has no local APIC in the kernel";
+	if (ioctl(acc->dev_fd, KEEL_CHECK_CAP, KEEL_CAP_LAPIC) != 1 ||
+	    ioctl(acc->dev_fd, KEEL_CHECK_CAP, KEEL_CAP_EVENTFD) != 1) {
+		*why = "this keel.ko has no local APIC or eventfds in the kernel";
 		ret = -ENODEV;
 		goto fail;
 	}
@@ -161,10 +159,7 @@ static int keel_vcpu_create(struct accel *acc, unsigned id, struct accel_vcpu **
 		free(v);
 		return ret;
 	}
-	if (ioctl(v->fd, KEEL_GET_REGS, &v->reset_regs) < 0 ||
-	    ioctl(v->fd, KEEL_GET_SREGS, &v->reset_sregs) < 0 ||
-	    ioctl(v->fd, KEEL_GET_XSAVE, &v->reset_xsave) < 0 ||
-	    ioctl(v->fd, KEEL_GET_LAPIC, &v->reset_lapic) < 0) {
+	if (ioctl(v->fd, KEEL_GET_XSAVE, &v->reset_xsave) < 0) {
 		ret = -errno;
 		munmap(v->run, acc->run_size);
 		close(v->fd);
@@ -281,24 +276,14 @@ static int keel_vcpu_reset(struct accel_vcpu *v)
 		0xc0000102,                                     /* KERNEL_GS_BASE */
 	};
 
-	/* Through "disabled" first: x2APIC cannot go straight back to xAPIC. */
-	struct x86_msr apic_off = { 0x1b, 0 };
-	/* APs wait for INIT and SIPI again; the BSP runs. */
-	struct keel_mp_state mp = {
-		.mp_state = v->id ? KEEL_MP_STATE_UNINITIALIZED : KEEL_MP_STATE_RUNNABLE,
-	};
-
 	for (unsigned i = 0; i < sizeof(reset_msrs) / sizeof(reset_msrs[0]); i++) {
 		struct x86_msr m = { reset_msrs[i], 0 };
 
 		keel_vcpu_set_msrs(v, &m, 1);
 	}
-	keel_vcpu_set_msrs(v, &apic_off, 1);
-	if (ioctl(v->fd, KEEL_SET_REGS, &v->reset_regs) < 0 ||
-	    ioctl(v->fd, KEEL_SET_SREGS, &v->reset_sregs) < 0 ||
-	    ioctl(v->fd, KEEL_SET_XSAVE, &v->reset_xsave) < 0 ||
-	    ioctl(v->fd, KEEL_SET_LAPIC, &v->reset_lapic) < 0 ||
-	    ioctl(v->fd, KEEL_SET_MP_STATE, &mp) < 0)
+	/* Registers, local APIC, pending events and the AP's wait for INIT: keel.ko's RESET. */
+	if (ioctl(v->fd, KEEL_RESET_VCPU, 0) < 0 ||
+	    ioctl(v->fd, KEEL_SET_XSAVE, &v->reset_xsave) < 0)
 		return -errno;
 	return 0;
 }
@@ -398,6 +383,37 @@ static int keel_signal_msi(struct accel *acc, uint64_t address, uint32_t data)
 	return ioctl(acc->vm_fd, KEEL_SIGNAL_MSI, &msi) < 0 ? -errno : 0;
 }
 
+/* The handle is the eventfd itself: keel.ko binds by eventfd and re-binding updates. */
+static int keel_irqfd_bind(struct accel *acc, int fd, uint64_t address, uint32_t data, int *handle)
+{
+	struct keel_irqfd req = { .fd = fd, .address = address, .data = data };
+
+	if (ioctl(acc->vm_fd, KEEL_IRQFD, &req) < 0)
+		return -errno;
+	*handle = fd;
+	return 0;
+}
+
+static void keel_irqfd_unbind(struct accel *acc, int fd, int handle)
+{
+	struct keel_irqfd req = { .fd = fd, .flags = KEEL_IRQFD_FLAG_DEASSIGN };
+
+	if (handle >= 0)
+		ioctl(acc->vm_fd, KEEL_IRQFD, &req);
+}
+
+/* Doorbells of any length (virtio notifications are 16 or 32 bits). */
+static int keel_ioeventfd(struct accel *acc, uint64_t addr, int fd, bool assign)
+{
+	struct keel_ioeventfd req = {
+		.addr = addr,
+		.fd = fd,
+		.flags = assign ? 0 : KEEL_IOEVENTFD_FLAG_DEASSIGN,
+	};
+
+	return ioctl(acc->vm_fd, KEEL_IOEVENTFD, &req) < 0 ? -errno : 0;
+}
+
 static int keel_set_ioapic_route(struct accel *acc, unsigned pin, uint64_t address, uint32_t data,
 				 bool masked)
 {
@@ -425,4 +441,8 @@ const struct accel_ops accel_keel_ops = {
 	.vcpu_request_irq_window = keel_vcpu_request_irq_window,
 	.signal_msi = keel_signal_msi,
 	.set_ioapic_route = keel_set_ioapic_route,
+	.irqfd_bind = keel_irqfd_bind,
+	.irqfd_unbind = keel_irqfd_unbind,
+	.ioeventfd = keel_ioeventfd,
+	.pins_guest_memory = true,
 };

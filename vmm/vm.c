@@ -559,8 +559,12 @@ static int vm_reset(struct vm *vm)
 
 	vm->resets++;
 	vdev_list_reset(&vm->devices);
-	for (unsigned i = 0; i < vm->mem.count; i++)
-		madvise(vm->mem.ranges[i].hva, vm->mem.ranges[i].size, MADV_DONTNEED);
+	for (unsigned i = 0; i < vm->mem.count; i++) {
+		if (vm->accel_ops->pins_guest_memory)
+			memset(vm->mem.ranges[i].hva, 0, vm->mem.ranges[i].size);
+		else
+			madvise(vm->mem.ranges[i].hva, vm->mem.ranges[i].size, MADV_DONTNEED);
+	}
 	ret = vm_map_boot_files(vm);
 	if (!ret)
 		ret = vm_load_guest(vm);

@@ -39,6 +39,8 @@
 #define KEEL_CAP_DECODE_ASSISTS	4
 /* 1: each vCPU has a local APIC in the kernel (KEEL_SIGNAL_MSI, KEEL_GET/SET_LAPIC) */
 #define KEEL_CAP_LAPIC		5
+/* 1: KEEL_IRQFD and KEEL_IOEVENTFD */
+#define KEEL_CAP_EVENTFD	6
 
 /* ---- VM fd ---- */
 
@@ -73,6 +75,40 @@ struct keel_msi {
 };
 
 #define KEEL_SIGNAL_MSI		_IOW(KEEL_IOCTL_TYPE, 0x12, struct keel_msi)
+
+/*
+ * Signalling the eventfd fd delivers the MSI (address, data) in the kernel. Assigning an fd
+ * that is bound already changes its message.
+ */
+struct keel_irqfd {
+	__s32 fd;
+	__u32 flags;
+	__u64 address;	/* 0xfeeXXXXX */
+	__u32 data;
+	__u32 pad;
+};
+
+#define KEEL_IRQFD_FLAG_DEASSIGN	_BITUL(0)
+
+/*
+ * A guest write to addr (a port with FLAG_PIO) of len bytes (0: any length), with the value
+ * datamatch if FLAG_DATAMATCH, signals the eventfd fd instead of exiting to userspace.
+ */
+struct keel_ioeventfd {
+	__u64 addr;
+	__u64 datamatch;
+	__s32 fd;
+	__u32 len;
+	__u32 flags;
+	__u32 pad;
+};
+
+#define KEEL_IOEVENTFD_FLAG_DATAMATCH	_BITUL(0)
+#define KEEL_IOEVENTFD_FLAG_PIO		_BITUL(1)
+#define KEEL_IOEVENTFD_FLAG_DEASSIGN	_BITUL(2)
+
+#define KEEL_IRQFD		_IOW(KEEL_IOCTL_TYPE, 0x13, struct keel_irqfd)
+#define KEEL_IOEVENTFD		_IOW(KEEL_IOCTL_TYPE, 0x14, struct keel_ioeventfd)
 
 /* ---- vCPU fd ---- */
 
@@ -179,6 +215,8 @@ struct keel_interrupt {
 #define KEEL_SET_LAPIC		_IOW(KEEL_IOCTL_TYPE, 0x2c, struct keel_lapic_state)
 #define KEEL_GET_MP_STATE	_IOR(KEEL_IOCTL_TYPE, 0x2d, struct keel_mp_state)
 #define KEEL_SET_MP_STATE	_IOW(KEEL_IOCTL_TYPE, 0x2e, struct keel_mp_state)
+/* RESET: power-on registers and local APIC, no pending event; an AP waits for INIT. */
+#define KEEL_RESET_VCPU		_IO(KEEL_IOCTL_TYPE, 0x2f)
 
 /* ---- The run structure (mmap of a vCPU fd, offset 0) ---- */
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -59,6 +60,9 @@ int main(void)
 	struct keel_lapic_state lapic;
 	struct keel_msi msi = { 0 };
 	struct keel_mp_state mp;
+	struct keel_irqfd irqfd = { 0 };
+	struct keel_ioeventfd ioev = { 0 };
+	int efd;
 	struct keel_sregs sregs;
 	struct keel_regs regs;
 	int dev, vm, vcpu, ap, status;
@@ -153,6 +157,46 @@ int main(void)
 	expect_ok(ioctl(vm, KEEL_SIGNAL_MSI, &msi) == 0 ? 0 : -1, "SIGNAL_MSI to APIC 5 reaches 0");
 	msi.address = 0x12345000;
 	expect_ok(ioctl(vm, KEEL_SIGNAL_MSI, &msi) == 0 ? 0 : -1, "SIGNAL_MSI outside 0xfeexxxxx");
+	/* irqfds and ioeventfds. */
+	efd = eventfd(0, EFD_CLOEXEC);
+	irqfd.fd = 1000;
+	irqfd.address = 0xfee00000;
+	expect_err(ioctl(vm, KEEL_IRQFD, &irqfd), EBADF, "IRQFD with a closed fd");
+	irqfd.fd = dev;
+	expect_err(ioctl(vm, KEEL_IRQFD, &irqfd), EINVAL, "IRQFD with a non-eventfd");
+	irqfd.fd = efd;
+	irqfd.address = 0x1000;
+	expect_err(ioctl(vm, KEEL_IRQFD, &irqfd), EINVAL, "IRQFD with a non-MSI address");
+	irqfd.address = 0xfee00000;
+	irqfd.flags = 2;
+	expect_err(ioctl(vm, KEEL_IRQFD, &irqfd), EINVAL, "IRQFD with unknown flags");
+	irqfd.flags = KEEL_IRQFD_FLAG_DEASSIGN;
+	expect_err(ioctl(vm, KEEL_IRQFD, &irqfd), ENOENT, "IRQFD deassign of an unbound fd");
+	irqfd.flags = 0;
+	irqfd.data = 0x42;
+	expect_ok(ioctl(vm, KEEL_IRQFD, &irqfd), "IRQFD bind");
+	expect_ok(ioctl(vm, KEEL_IRQFD, &irqfd), "IRQFD bind again (a new message)");
+	expect_err(ioctl(vm, KEEL_IRQFD, BAD_PTR), EFAULT, "IRQFD from a bad pointer");
+	ioev.fd = efd;
+	ioev.addr = 0xc0003000;
+	ioev.len = 3;
+	expect_err(ioctl(vm, KEEL_IOEVENTFD, &ioev), EINVAL, "IOEVENTFD of length 3");
+	ioev.len = 0;
+	ioev.flags = KEEL_IOEVENTFD_FLAG_DATAMATCH;
+	expect_err(ioctl(vm, KEEL_IOEVENTFD, &ioev), EINVAL, "IOEVENTFD matching any length");
+	ioev.flags = KEEL_IOEVENTFD_FLAG_PIO;
+	ioev.addr = 0x10000;
+	expect_err(ioctl(vm, KEEL_IOEVENTFD, &ioev), EINVAL, "IOEVENTFD on port 0x10000");
+	ioev.flags = 0;
+	ioev.addr = 0xc0003000;
+	expect_ok(ioctl(vm, KEEL_IOEVENTFD, &ioev), "IOEVENTFD assign");
+	expect_err(ioctl(vm, KEEL_IOEVENTFD, &ioev), EEXIST, "IOEVENTFD assign twice");
+	ioev.flags = KEEL_IOEVENTFD_FLAG_DEASSIGN;
+	expect_ok(ioctl(vm, KEEL_IOEVENTFD, &ioev), "IOEVENTFD deassign");
+	expect_err(ioctl(vm, KEEL_IOEVENTFD, &ioev), ENOENT, "IOEVENTFD deassign twice");
+	ioev.flags = 0;
+	expect_ok(ioctl(vm, KEEL_IOEVENTFD, &ioev), "IOEVENTFD left assigned for VM release");
+
 	apic_msr.head.nmsrs = 1;
 	apic_msr.e.index = 0x1b;
 	apic_msr.e.data = 0xfee00000ull | (1 << 10); /* x2APIC without the enable bit */
