@@ -27,6 +27,7 @@ struct keel_slot {
 	bool used;
 	u32 flags;
 	u64 gpa, size, hva;
+	unsigned long *dirty;	/* while logging: a bit per page written */
 };
 
 /* Nested page tables: the host's format and depth, 4 KiB leaves over pinned user pages. */

@@ -24,6 +24,7 @@ static long keel_check_cap(unsigned long cap)
 		return !!(cpuid_edx(KEEL_CPUID_SVM) & KEEL_SVM_F_DECODE);
 	case KEEL_CAP_LAPIC:
 	case KEEL_CAP_EVENTFD:
+	case KEEL_CAP_DIRTY_LOG:
 		return 1;
 	default:
 		return 0;

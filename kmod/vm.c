@@ -14,6 +14,7 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/vmalloc.h>
 #include <asm/processor.h>
 
 #include "keel.h"
@@ -121,6 +122,80 @@ static u64 *npt_entry(struct keel_npt *npt, u64 gpa, int target)
 	return &table[(gpa >> (12 + 9 * (target - 1))) & (NPT_ENTRIES - 1)];
 }
 
+/* The present entry mapping gpa (a 4 KiB leaf, or a 2 MiB one with *level 2), or NULL. */
+static u64 *npt_lookup(struct keel_npt *npt, u64 gpa, int *level)
+{
+	u64 *table = npt->root;
+
+	for (*level = npt_levels(); *level > 1; (*level)--) {
+		u64 e = table[(gpa >> (12 + 9 * (*level - 1))) & (NPT_ENTRIES - 1)];
+
+		if (!(e & NPT_P))
+			return NULL;
+		if (e & NPT_PS)
+			break;
+		table = phys_to_virt(e & NPT_ADDR_MASK);
+	}
+	table = &table[(gpa >> (12 + 9 * (*level - 1))) & (NPT_ENTRIES - 1)];
+	return (*table & NPT_P) ? table : NULL;
+}
+
+/* A 2 MiB leaf becomes a table of 512 read-only 4 KiB leaves over the same pinned pages. */
+static int npt_split_readonly(u64 *pde)
+{
+	u64 pa, base = *pde & NPT_ADDR_MASK & ~(NPT_HUGE_SIZE - 1);
+	u64 *table = npt_alloc_table(&pa);
+
+	if (!table)
+		return -ENOMEM;
+	for (int i = 0; i < NPT_ENTRIES; i++)
+		table[i] = (base + i * PAGE_SIZE) | NPT_P | NPT_US;
+	*pde = pa | NPT_TABLE;
+	return 0;
+}
+
+/* Write-protects the mapped pages of [gpa, gpa + size) so the next write faults. */
+static int npt_write_protect(struct keel_npt *npt, u64 gpa, u64 size)
+{
+	u64 end = gpa + size;
+	int level, ret;
+
+	while (gpa < end) {
+		u64 *e = npt_lookup(npt, gpa, &level);
+
+		if (e && level == 2) {
+			ret = npt_split_readonly(e);
+			if (ret)
+				return ret;
+			continue;
+		}
+		if (e)
+			*e &= ~NPT_RW;
+		gpa += PAGE_SIZE;
+	}
+	return 0;
+}
+
+static void noop_ipi(void *unused)
+{
+}
+
+/*
+ * After write-protecting: every vCPU flushes its TLB at its next entry, and none is still
+ * in guest mode with old translations when this returns (the IPI runs once it has left).
+ */
+static void npt_flush_all(struct keel_vm *vm)
+{
+	WRITE_ONCE(vm->npt_generation, vm->npt_generation + 1);
+	on_each_cpu(noop_ipi, NULL, 1);
+}
+
+static void slot_mark_dirty(const struct keel_slot *slot, u64 gpa)
+{
+	if (slot->dirty)
+		set_bit((gpa - slot->gpa) >> PAGE_SHIFT, slot->dirty);
+}
+
 /*
  * A 2 MiB nested page where the slot covers the whole aligned range and its backing is
  * one physically contiguous, aligned run (a transparent huge page): 1 mapped, 0 not
@@ -195,7 +270,8 @@ int keel_npt_map(struct keel_vm *vm, u64 gpa, bool write, bool *mmio)
 		goto out;
 	}
 	writable = !(slot->flags & KEEL_MEM_READONLY);
-	ret = npt_map_huge(vm, slot, gpa, writable);
+	/* While logging, 4 KiB pages only, writable once written (and marked dirty). */
+	ret = slot->dirty ? 0 : npt_map_huge(vm, slot, gpa, writable);
 	if (ret) {
 		ret = ret < 0 ? ret : 0;
 		goto out;
@@ -205,14 +281,23 @@ int keel_npt_map(struct keel_vm *vm, u64 gpa, bool write, bool *mmio)
 		ret = -ENOMEM;
 		goto out;
 	}
-	if (*entry & NPT_P)
-		goto out;	/* another vCPU got here first */
+	if (*entry & NPT_P) {
+		/* A write to a page write-protected for logging; else another vCPU was first. */
+		if (write && writable && !(*entry & NPT_RW)) {
+			slot_mark_dirty(slot, gpa);
+			*entry |= NPT_RW;
+		}
+		goto out;
+	}
 	hva = slot->hva + ((gpa & PAGE_MASK) - slot->gpa);
 	if (pin_user_pages_unlocked(hva, 1, &page, writable ? FOLL_WRITE : 0) != 1) {
 		ret = -EFAULT;
 		goto out;
 	}
-	*entry = page_to_phys(page) | NPT_P | NPT_US | (writable ? NPT_RW : 0);
+	if (slot->dirty && write)
+		slot_mark_dirty(slot, gpa);
+	*entry = page_to_phys(page) | NPT_P | NPT_US |
+		 (writable && (!slot->dirty || write) ? NPT_RW : 0);
 	vm->npt.pinned++;
 out:
 	mutex_unlock(&vm->lock);
@@ -254,7 +339,15 @@ int keel_write_guest(struct keel_vm *vm, u64 gpa, const void *buf, unsigned int 
 	slot = keel_find_slot(vm, gpa);
 	if (slot->flags & KEEL_MEM_READONLY)
 		return -EFAULT;
-	return copy_to_user((void __user *)hva, buf, len) ? -EFAULT : 0;
+	if (copy_to_user((void __user *)hva, buf, len))
+		return -EFAULT;
+	if (READ_ONCE(slot->dirty)) {
+		mutex_lock(&vm->lock);	/* the bitmap lives while logging is on */
+		for (u64 p = gpa & PAGE_MASK; p < gpa + len; p += PAGE_SIZE)
+			slot_mark_dirty(slot, p);
+		mutex_unlock(&vm->lock);
+	}
+	return 0;
 }
 
 /* ---- Slots ---- */
@@ -270,12 +363,98 @@ static bool slot_overlaps(struct keel_vm *vm, u32 except, u64 gpa, u64 size)
 	return false;
 }
 
+static unsigned long dirty_bitmap_bytes(const struct keel_slot *slot)
+{
+	return DIV_ROUND_UP(slot->size >> PAGE_SHIFT, 64) * sizeof(u64);
+}
+
+/* Logging on: a clean bitmap and every mapped page of the slot write-protected. */
+static int dirty_log_start(struct keel_vm *vm, struct keel_slot *slot)
+{
+	int ret;
+
+	slot->dirty = vzalloc(dirty_bitmap_bytes(slot));
+	if (!slot->dirty)
+		return -ENOMEM;
+	ret = npt_write_protect(&vm->npt, slot->gpa, slot->size);
+	if (ret) {
+		vfree(slot->dirty);
+		slot->dirty = NULL;
+	}
+	return ret;
+}
+
+/* Turns logging on or off on a slot in use (only the flag may change). */
+static int dirty_log_toggle(struct keel_vm *vm, struct keel_slot *slot,
+			    const struct keel_memory_region *r)
+{
+	int ret = 0;
+
+	if (r->guest_phys_addr != slot->gpa || r->memory_size != slot->size ||
+	    r->userspace_addr != slot->hva ||
+	    ((r->flags ^ slot->flags) & ~KEEL_MEM_LOG_DIRTY_PAGES))
+		return -EBUSY;
+	if (r->flags & KEEL_MEM_LOG_DIRTY_PAGES && !slot->dirty) {
+		ret = dirty_log_start(vm, slot);
+	} else if (!(r->flags & KEEL_MEM_LOG_DIRTY_PAGES)) {
+		vfree(slot->dirty);	/* read-only pages become writable on their next write */
+		slot->dirty = NULL;
+	}
+	if (!ret)
+		slot->flags = r->flags;
+	return ret;
+}
+
+static int keel_get_dirty_log(struct keel_vm *vm, const struct keel_dirty_log *req)
+{
+	struct keel_slot *slot;
+	unsigned long *copy, bytes, pages;
+	int ret = 0;
+
+	if (req->slot >= KEEL_MAX_SLOTS || req->pad)
+		return -EINVAL;
+	if (current->mm != vm->mm)
+		return -EIO;
+	mutex_lock(&vm->lock);
+	slot = &vm->slots[req->slot];
+	if (!slot->used || !slot->dirty) {
+		mutex_unlock(&vm->lock);
+		return -ENOENT;
+	}
+	bytes = dirty_bitmap_bytes(slot);
+	pages = slot->size >> PAGE_SHIFT;
+	copy = vmalloc(bytes);
+	if (!copy) {
+		mutex_unlock(&vm->lock);
+		return -ENOMEM;
+	}
+	/* Get and clear; each page handed out is write-protected again before we return. */
+	for (unsigned long i = 0; i < bytes / sizeof(long); i++)
+		copy[i] = xchg(&slot->dirty[i], 0);
+	for (unsigned long p = find_first_bit(copy, pages); p < pages;
+	     p = find_next_bit(copy, pages, p + 1)) {
+		int level;
+		u64 *e = npt_lookup(&vm->npt, slot->gpa + (p << PAGE_SHIFT), &level);
+
+		if (e)
+			*e &= ~NPT_RW;
+	}
+	mutex_unlock(&vm->lock);
+	npt_flush_all(vm);
+	if (copy_to_user(u64_to_user_ptr(req->bitmap), copy, bytes))
+		ret = -EFAULT;
+	vfree(copy);
+	return ret;
+}
+
 static int keel_set_memory_region(struct keel_vm *vm, const struct keel_memory_region *r)
 {
 	struct keel_slot *slot;
 	int ret = 0;
 
-	if (r->slot >= KEEL_MAX_SLOTS || (r->flags & ~KEEL_MEM_READONLY))
+	if (r->slot >= KEEL_MAX_SLOTS ||
+	    (r->flags & ~(KEEL_MEM_READONLY | KEEL_MEM_LOG_DIRTY_PAGES)) ||
+	    ((r->flags & KEEL_MEM_READONLY) && (r->flags & KEEL_MEM_LOG_DIRTY_PAGES)))
 		return -EINVAL;
 	if (r->memory_size &&
 	    (!PAGE_ALIGNED(r->guest_phys_addr) || !PAGE_ALIGNED(r->memory_size) ||
@@ -289,6 +468,14 @@ static int keel_set_memory_region(struct keel_vm *vm, const struct keel_memory_r
 
 	mutex_lock(&vm->lock);
 	slot = &vm->slots[r->slot];
+	if (slot->used && r->memory_size &&
+	    (r->flags ^ slot->flags) & KEEL_MEM_LOG_DIRTY_PAGES) {
+		ret = dirty_log_toggle(vm, slot, r);
+		mutex_unlock(&vm->lock);
+		if (!ret)
+			npt_flush_all(vm);
+		return ret;
+	}
 	/* Mappings are never taken away under running vCPUs: slots change before them. */
 	if (slot->used && rcu_access_pointer(vm->vcpus[0])) {
 		ret = -EBUSY;
@@ -307,9 +494,11 @@ static int keel_set_memory_region(struct keel_vm *vm, const struct keel_memory_r
 			goto out;
 		}
 		vm->npt_generation++;
+		vfree(slot->dirty);
 		slot->used = false;
+		slot->dirty = NULL;
 	}
-	if (r->memory_size)
+	if (r->memory_size) {
 		*slot = (struct keel_slot){
 			.used = true,
 			.flags = r->flags,
@@ -317,6 +506,14 @@ static int keel_set_memory_region(struct keel_vm *vm, const struct keel_memory_r
 			.size = r->memory_size,
 			.hva = r->userspace_addr,
 		};
+		if (r->flags & KEEL_MEM_LOG_DIRTY_PAGES) {
+			slot->dirty = vzalloc(dirty_bitmap_bytes(slot));
+			if (!slot->dirty) {
+				slot->used = false;
+				ret = -ENOMEM;
+			}
+		}
+	}
 out:
 	mutex_unlock(&vm->lock);
 	return ret;
@@ -332,6 +529,7 @@ static long keel_vm_ioctl(struct file *filp, unsigned int cmd, unsigned long arg
 	union {
 		struct keel_irqfd irqfd;
 		struct keel_ioeventfd ioeventfd;
+		struct keel_dirty_log dirty;
 	} u;
 
 	switch (cmd) {
@@ -349,6 +547,10 @@ static long keel_vm_ioctl(struct file *filp, unsigned int cmd, unsigned long arg
 		if (copy_from_user(&u.ioeventfd, (void __user *)arg, sizeof(u.ioeventfd)))
 			return -EFAULT;
 		return keel_ioeventfd(vm, &u.ioeventfd);
+	case KEEL_GET_DIRTY_LOG:
+		if (copy_from_user(&u.dirty, (void __user *)arg, sizeof(u.dirty)))
+			return -EFAULT;
+		return keel_get_dirty_log(vm, &u.dirty);
 	case KEEL_SIGNAL_MSI:
 		if (copy_from_user(&msi, (void __user *)arg, sizeof(msi)))
 			return -EFAULT;
@@ -366,6 +568,8 @@ static int keel_vm_release(struct inode *inode, struct file *filp)
 
 	keel_eventfds_release(vm);
 	npt_destroy(&vm->npt);
+	for (int i = 0; i < KEEL_MAX_SLOTS; i++)
+		vfree(vm->slots[i].dirty);
 	ida_free(&keel_asids, vm->asid);
 	mmdrop(vm->mm);
 	kfree(vm);

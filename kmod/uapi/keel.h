@@ -41,10 +41,17 @@
 #define KEEL_CAP_LAPIC		5
 /* 1: KEEL_IRQFD and KEEL_IOEVENTFD */
 #define KEEL_CAP_EVENTFD	6
+/* 1: KEEL_MEM_LOG_DIRTY_PAGES and KEEL_GET_DIRTY_LOG */
+#define KEEL_CAP_DIRTY_LOG	7
 
 /* ---- VM fd ---- */
 
 #define KEEL_MEM_READONLY	_BITUL(0)
+/*
+ * Log the pages the guest writes (KEEL_GET_DIRTY_LOG). The flag alone may change on a slot
+ * in use, vCPUs running: that turns logging on or off.
+ */
+#define KEEL_MEM_LOG_DIRTY_PAGES	_BITUL(1)
 
 /*
  * Maps guest physical [guest_phys_addr, +memory_size) to the calling process's memory at
@@ -107,7 +114,18 @@ struct keel_ioeventfd {
 #define KEEL_IOEVENTFD_FLAG_PIO		_BITUL(1)
 #define KEEL_IOEVENTFD_FLAG_DEASSIGN	_BITUL(2)
 
+/*
+ * The pages of a slot written since logging began or since the last call, one bit per
+ * 4 KiB page (bit i of byte i / 8: page i of the slot); they are write-protected again.
+ */
+struct keel_dirty_log {
+	__u32 slot;
+	__u32 pad;
+	__u64 bitmap;	/* user address of (pages + 63) / 64 u64s */
+};
+
 #define KEEL_IRQFD		_IOW(KEEL_IOCTL_TYPE, 0x13, struct keel_irqfd)
+#define KEEL_GET_DIRTY_LOG	_IOW(KEEL_IOCTL_TYPE, 0x15, struct keel_dirty_log)
 #define KEEL_IOEVENTFD		_IOW(KEEL_IOCTL_TYPE, 0x14, struct keel_ioeventfd)
 
 /* ---- vCPU fd ---- */

@@ -4,7 +4,9 @@
  * with the expected register values. Real mode: OUT, IN (completed by us), OUT of the
  * value read. 64-bit mode (identity-mapped with 2 MiB pages): CPUID from the table we set,
  * an MMIO write and an MMIO read (decoded by keel.ko from the guest's page tables), a
- * RDMSR/WRMSR round trip, and an OUT that ends the test. Prints one line per step.
+ * RDMSR/WRMSR round trip, and an OUT that ends the test. keel.ko only: dirty logging, a
+ * real-mode guest writing known sets of pages, the bitmap compared page by page.
+ * Prints one line per step.
  * Usage: keel-micro [bench N]: with bench, N port writes and N CPUIDs are timed instead.
  * Built a second time as kvm-micro, the same on /dev/kvm, for comparison.
  */
@@ -407,6 +409,106 @@ static void bench(long n)
 	machine_close(&m);
 }
 
+#ifndef USE_KVM
+/* Real-mode code writing one byte to each page of pages[], then OUT to PORT_DONE. */
+static size_t emit_page_writes(uint8_t *code, const uint16_t *pages, int n)
+{
+	size_t at = 0;
+
+	for (int i = 0; i < n; i++) {
+		uint16_t seg = pages[i] << 8;
+		const uint8_t insn[] = {
+			0xb8, seg & 0xff, seg >> 8,               /* mov $seg, %ax */
+			0x8e, 0xc0,                               /* mov %ax, %es */
+			0x26, 0xc6, 0x06, 0x00, 0x00, 0x01,       /* movb $1, %es:0 */
+		};
+
+		memcpy(code + at, insn, sizeof(insn));
+		at += sizeof(insn);
+	}
+	memcpy(code + at, (const uint8_t[]){ 0xba, 0x01, 0x05, 0xee }, 4); /* out to 0x501 */
+	return at + 4;
+}
+
+/* Compares the slot's dirty bitmap with want[]: misses fail, extra pages are counted. */
+static void expect_dirty(struct machine *m, const uint16_t *want, int n, const char *what)
+{
+	static uint64_t bitmap[MEM_SIZE / 4096 / 64];
+	struct keel_dirty_log log = { .slot = 0, .bitmap = (uintptr_t)bitmap };
+	int missed = 0, extra = 0, total = 0;
+	char line[160];
+
+	memset(bitmap, 0xff, sizeof(bitmap));
+	if (ioctl(m->vm, KEEL_GET_DIRTY_LOG, &log) < 0)
+		die("KEEL_GET_DIRTY_LOG");
+	for (int p = 0; p < MEM_SIZE / 4096; p++) {
+		int set = (bitmap[p / 64] >> (p % 64)) & 1, wanted = 0;
+
+		for (int i = 0; i < n; i++)
+			wanted |= want[i] == p;
+		missed += wanted && !set;
+		extra += set && !wanted;
+		total += set;
+	}
+	snprintf(line, sizeof(line), "dirty log: %s: %d pages logged, %d written, %d missed, "
+		 "%d false positives", what, total, n, missed, extra);
+	check(!missed && !extra, line);
+}
+
+static void dirty_log(void)
+{
+	/* Real mode reaches the first MiB: pages below 0x100. */
+	static const uint16_t before[] = { 0x22, 0x60, 0xc0, 0xf1 };
+	static const uint16_t round1[] = { 0x20, 0x21, 0x25, 0x40, 0x60, 0x7f, 0x80, 0xc0, 0xff };
+	static const uint16_t round2[] = { 0x21, 0x30, 0x31, 0x50, 0xf1 };
+	struct keel_memory_region region = { .slot = 0, .memory_size = MEM_SIZE };
+	struct keel_dirty_log log = { .slot = 0 };
+	struct keel_sregs sregs;
+	struct keel_regs regs;
+	struct machine m;
+	size_t at = CODE;
+	uint64_t bitmap[MEM_SIZE / 4096 / 64];
+
+	machine_open(&m);
+	region.userspace_addr = (uintptr_t)m.mem;
+	at += emit_page_writes(m.mem + at, before, 4);
+	at += emit_page_writes(m.mem + at, round1, 9);
+	emit_page_writes(m.mem + at, round2, 5);
+	if (ioctl(m.vcpu, KEEL_GET_SREGS, &sregs) < 0)
+		die("KEEL_GET_SREGS");
+	sregs.cs.selector = 0;
+	sregs.cs.base = 0;
+	if (ioctl(m.vcpu, KEEL_SET_SREGS, &sregs) < 0)
+		die("KEEL_SET_SREGS");
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = CODE;
+	regs.rflags = 2;
+	if (ioctl(m.vcpu, KEEL_SET_REGS, &regs) < 0)
+		die("KEEL_SET_REGS");
+	log.bitmap = (uintptr_t)bitmap;
+	check(ioctl(m.vm, KEEL_GET_DIRTY_LOG, &log) < 0 && errno == ENOENT,
+	      "dirty log: GET_DIRTY_LOG without logging is refused (ENOENT)");
+	run(&m);	/* pages mapped before logging, 2 MiB leaves where THP backs them */
+	check(is_io(&m, KEEL_EXIT_IO_OUT, PORT_DONE, 1), "dirty log: the guest wrote 4 pages");
+	region.flags = KEEL_MEM_LOG_DIRTY_PAGES;
+	check(ioctl(m.vm, KEEL_SET_MEMORY_REGION, &region) == 0,
+	      "dirty log: logging turned on with the vCPU there");
+	expect_dirty(&m, NULL, 0, "right after turning it on");
+	run(&m);
+	check(is_io(&m, KEEL_EXIT_IO_OUT, PORT_DONE, 1), "dirty log: the guest wrote 9 pages");
+	expect_dirty(&m, round1, 9, "round 1");
+	run(&m);
+	check(is_io(&m, KEEL_EXIT_IO_OUT, PORT_DONE, 1), "dirty log: the guest wrote 5 pages");
+	expect_dirty(&m, round2, 5, "round 2 (pages of round 1 write-protected again)");
+	expect_dirty(&m, NULL, 0, "again with no guest run");
+	region.flags = 0;
+	check(ioctl(m.vm, KEEL_SET_MEMORY_REGION, &region) == 0, "dirty log: logging turned off");
+	check(ioctl(m.vm, KEEL_GET_DIRTY_LOG, &log) < 0 && errno == ENOENT,
+	      "dirty log: GET_DIRTY_LOG after logging is refused (ENOENT)");
+	machine_close(&m);
+}
+#endif
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -417,6 +519,9 @@ int main(int argc, char **argv)
 	real_mode();
 	long_mode();
 	string_io();
+#ifndef USE_KVM
+	dirty_log();
+#endif
 	printf("%d failed\n", failures);
 	return failures ? 1 : 0;
 }
