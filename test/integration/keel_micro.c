@@ -147,6 +147,22 @@ static int rip_at_out(uint64_t rip, uint64_t out_insn)
 #endif
 }
 
+/* Real mode with CS 0, at CODE: sregs as read from the vCPU. */
+static void start_real_mode(struct machine *m, struct keel_sregs *sregs)
+{
+	struct keel_regs regs;
+
+	sregs->cs.selector = 0;
+	sregs->cs.base = 0;
+	if (ioctl(m->vcpu, KEEL_SET_SREGS, sregs) < 0)
+		die("KEEL_SET_SREGS");
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = CODE;
+	regs.rflags = 2;
+	if (ioctl(m->vcpu, KEEL_SET_REGS, &regs) < 0)
+		die("KEEL_SET_REGS");
+}
+
 static void real_mode(void)
 {
 	static const uint8_t code[] = {
@@ -169,15 +185,7 @@ static void real_mode(void)
 		die("KEEL_GET_SREGS");
 	check(sregs.cs.selector == 0xf000 && sregs.cs.base == 0xffff0000 && sregs.cr0 == 0x60000010,
 	      "real mode: the vCPU starts at the reset state (CS F000, base FFFF0000)");
-	sregs.cs.selector = 0;
-	sregs.cs.base = 0;
-	if (ioctl(m.vcpu, KEEL_SET_SREGS, &sregs) < 0)
-		die("KEEL_SET_SREGS");
-	memset(&regs, 0, sizeof(regs));
-	regs.rip = CODE;
-	regs.rflags = 2;
-	if (ioctl(m.vcpu, KEEL_SET_REGS, &regs) < 0)
-		die("KEEL_SET_REGS");
+	start_real_mode(&m, &sregs);
 	run(&m);
 	check(is_io(&m, KEEL_EXIT_IO_OUT, 0x3f8, 1) && io_data(&m)[0] == 0x4b,
 	      "real mode: OUT 0x4b to port 0x3f8");
@@ -464,7 +472,6 @@ static void dirty_log(void)
 	struct keel_memory_region region = { .slot = 0, .memory_size = MEM_SIZE };
 	struct keel_dirty_log log = { .slot = 0 };
 	struct keel_sregs sregs;
-	struct keel_regs regs;
 	struct machine m;
 	size_t at = CODE;
 	uint64_t bitmap[MEM_SIZE / 4096 / 64];
@@ -476,15 +483,7 @@ static void dirty_log(void)
 	emit_page_writes(m.mem + at, round2, 5);
 	if (ioctl(m.vcpu, KEEL_GET_SREGS, &sregs) < 0)
 		die("KEEL_GET_SREGS");
-	sregs.cs.selector = 0;
-	sregs.cs.base = 0;
-	if (ioctl(m.vcpu, KEEL_SET_SREGS, &sregs) < 0)
-		die("KEEL_SET_SREGS");
-	memset(&regs, 0, sizeof(regs));
-	regs.rip = CODE;
-	regs.rflags = 2;
-	if (ioctl(m.vcpu, KEEL_SET_REGS, &regs) < 0)
-		die("KEEL_SET_REGS");
+	start_real_mode(&m, &sregs);
 	log.bitmap = (uintptr_t)bitmap;
 	check(ioctl(m.vm, KEEL_GET_DIRTY_LOG, &log) < 0 && errno == ENOENT,
 	      "dirty log: GET_DIRTY_LOG without logging is refused (ENOENT)");
