@@ -12,6 +12,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -506,6 +508,145 @@ static void dirty_log(void)
 	      "dirty log: GET_DIRTY_LOG after logging is refused (ENOENT)");
 	machine_close(&m);
 }
+
+/* ---- Dirty logging while two vCPUs write all the time ---- */
+
+#define SPIN_VCPUS	2
+#define SPIN_PAGES	16	/* per vCPU, from page 0x20 + 0x20 * vCPU */
+#define SPIN_ROUNDS	100
+
+struct spinner {
+	int fd;
+	struct keel_run *run;
+	pthread_t thread;
+	volatile int stop;
+};
+
+static void spin_signal(int sig)
+{
+}
+
+static void *spin_vcpu(void *arg)
+{
+	struct spinner *s = arg;
+
+	while (!s->stop) {
+		ioctl(s->fd, KEEL_RUN, 0);	/* no exits but signals: the guest only loops */
+		s->run->immediate_exit = 0;
+	}
+	return NULL;
+}
+
+/* Real mode at code: increment the first byte of each of n pages from first, forever. */
+static void emit_spin_loop(uint8_t *code, uint16_t first, int n)
+{
+	size_t at = 0;
+
+	for (int i = 0; i < n; i++) {
+		uint16_t seg = (first + i) << 8;
+		const uint8_t insn[] = {
+			0xb8, seg & 0xff, seg >> 8,               /* mov $seg, %ax */
+			0x8e, 0xc0,                               /* mov %ax, %es */
+			0x26, 0xfe, 0x06, 0x00, 0x00,             /* incb %es:0 */
+		};
+
+		memcpy(code + at, insn, sizeof(insn));
+		at += sizeof(insn);
+	}
+	code[at] = 0xe9;                                          /* jmp to the start */
+	code[at + 1] = (uint8_t)(-(int)(at + 3));
+	code[at + 2] = (uint8_t)((-(int)(at + 3)) >> 8);
+}
+
+static void snapshot(const struct machine *m, uint8_t *out)
+{
+	for (int v = 0; v < SPIN_VCPUS; v++)
+		for (int i = 0; i < SPIN_PAGES; i++)
+			out[v * SPIN_PAGES + i] = __atomic_load_n(&m->mem[(0x20 + 0x20 * v + i) * 4096],
+								  __ATOMIC_RELAXED);
+}
+
+/*
+ * A page whose byte changed between the snapshot after one GET_DIRTY_LOG and the snapshot
+ * before the next was written in between: the next bitmap must name it.
+ */
+static void dirty_log_concurrent(void)
+{
+	struct keel_memory_region region = { .slot = 0, .memory_size = MEM_SIZE,
+					     .flags = KEEL_MEM_LOG_DIRTY_PAGES };
+	static uint64_t bitmap[MEM_SIZE / 4096 / 64];
+	struct keel_dirty_log log = { .slot = 0, .bitmap = (uintptr_t)bitmap };
+	uint8_t after[SPIN_VCPUS * SPIN_PAGES], before[SPIN_VCPUS * SPIN_PAGES];
+	struct sigaction sa = { .sa_handler = spin_signal };
+	struct spinner spin[SPIN_VCPUS];
+	struct keel_mp_state runnable = { KEEL_MP_STATE_RUNNABLE };
+	long changed = 0, missed = 0, extra = 0;
+	struct keel_sregs sregs;
+	struct keel_regs regs;
+	struct machine m;
+	char line[200];
+
+	sigaction(SIGUSR1, &sa, NULL);
+	machine_open(&m);
+	region.userspace_addr = (uintptr_t)m.mem;
+	if (ioctl(m.vm, KEEL_SET_MEMORY_REGION, &region) < 0)
+		die("KEEL_SET_MEMORY_REGION with dirty logging");
+	for (int v = 0; v < SPIN_VCPUS; v++) {
+		spin[v].fd = v ? ioctl(m.vm, KEEL_CREATE_VCPU, v) : m.vcpu;
+		if (spin[v].fd < 0)
+			die("KEEL_CREATE_VCPU");
+		spin[v].run = v ? mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED,
+				       spin[v].fd, 0) : m.run;
+		if (spin[v].run == MAP_FAILED)
+			die("mmap the run structure");
+		spin[v].stop = 0;
+		emit_spin_loop(m.mem + CODE + 0x200 * v, 0x20 + 0x20 * v, SPIN_PAGES);
+		if (ioctl(spin[v].fd, KEEL_SET_MP_STATE, &runnable) < 0 ||
+		    ioctl(spin[v].fd, KEEL_GET_SREGS, &sregs) < 0)
+			die("vCPU setup");
+		sregs.cs.selector = 0;
+		sregs.cs.base = 0;
+		memset(&regs, 0, sizeof(regs));
+		regs.rip = CODE + 0x200 * v;
+		regs.rflags = 2;
+		if (ioctl(spin[v].fd, KEEL_SET_SREGS, &sregs) < 0 ||
+		    ioctl(spin[v].fd, KEEL_SET_REGS, &regs) < 0)
+			die("vCPU registers");
+		pthread_create(&spin[v].thread, NULL, spin_vcpu, &spin[v]);
+	}
+	if (ioctl(m.vm, KEEL_GET_DIRTY_LOG, &log) < 0)
+		die("KEEL_GET_DIRTY_LOG");
+	for (int round = 0; round < SPIN_ROUNDS; round++) {
+		snapshot(&m, after);
+		usleep(2000);
+		snapshot(&m, before);
+		if (ioctl(m.vm, KEEL_GET_DIRTY_LOG, &log) < 0)
+			die("KEEL_GET_DIRTY_LOG");
+		for (int v = 0; v < SPIN_VCPUS; v++) {
+			for (int i = 0; i < SPIN_PAGES; i++) {
+				int page = 0x20 + 0x20 * v + i, k = v * SPIN_PAGES + i;
+				int logged = (bitmap[page / 64] >> (page % 64)) & 1;
+
+				changed += before[k] != after[k];
+				missed += before[k] != after[k] && !logged;
+				extra += before[k] == after[k] && logged;
+			}
+		}
+	}
+	for (int v = 0; v < SPIN_VCPUS; v++) {
+		spin[v].stop = 1;
+		spin[v].run->immediate_exit = 1;
+		pthread_kill(spin[v].thread, SIGUSR1);
+		pthread_join(spin[v].thread, NULL);
+		if (v)
+			close(spin[v].fd);
+	}
+	snprintf(line, sizeof(line), "dirty log, %d vCPUs writing all the time, %d rounds: "
+		 "%ld page changes seen, %ld missed, %ld logged without a change seen",
+		 SPIN_VCPUS, SPIN_ROUNDS, changed, missed, extra);
+	check(changed > 0 && !missed, line);
+	machine_close(&m);
+}
 #endif
 
 int main(int argc, char **argv)
@@ -520,6 +661,7 @@ int main(int argc, char **argv)
 	string_io();
 #ifndef USE_KVM
 	dirty_log();
+	dirty_log_concurrent();
 #endif
 	printf("%d failed\n", failures);
 	return failures ? 1 : 0;
