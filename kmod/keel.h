@@ -45,7 +45,10 @@ struct keel_vm {
 	struct keel_slot slots[KEEL_MAX_SLOTS];
 	struct keel_npt npt;
 	u32 asid;
-	unsigned int npt_generation;	/* bumped when mappings go away: flush TLBs */
+	unsigned int npt_generation;
+	u64 tsc_offset;		/* guest TSC = host TSC + this, 0 at creation */
+	u64 clock_base_ns;	/* host boot time at creation: the guest's time 0 */
+	u64 wall_clock_msr;	/* bumped when mappings go away: flush TLBs */
 	/* irqfds and ioeventfds (eventfd.c); the ioevents list is read under RCU. */
 	struct mutex eventfd_lock;
 	struct list_head irqfds, ioevents;
@@ -97,6 +100,8 @@ struct keel_vcpu {
 	u8 sipi_vector;
 	wait_queue_head_t wq;	/* HLT sleeps here */
 	int guest_cpu;		/* the CPU while in guest mode, else -1: kicks IPI it */
+	u64 pvclock_msr;	/* MSR_KVM_SYSTEM_TIME_NEW as the guest wrote it */
+	u32 pvclock_version;
 
 	enum keel_pending pending;
 	u64 pending_rip;	/* RIP after the instruction whose I/O is pending */

@@ -14,6 +14,7 @@
 
 #include "exits.h"
 #include "lapic.h"
+#include "pvclock.h"
 
 #define IOPM_ORDER	2	/* 12 KiB used */
 #define MSRPM_ORDER	1	/* 8 KiB */
@@ -100,6 +101,9 @@ int keel_get_msr(struct keel_vcpu *vcpu, u32 index, u64 *value)
 
 	if (ret <= 0)
 		return ret;
+	ret = keel_pvclock_get_msr(vcpu, index, value);
+	if (ret <= 0)
+		return ret;
 	switch (index) {
 	case MSR_EFER:
 		*value = save->efer & ~KEEL_EFER_SVME;
@@ -165,6 +169,9 @@ int keel_set_msr(struct keel_vcpu *vcpu, u32 index, u64 value)
 	struct keel_vmcb_save *save = &vcpu->vmcb->save;
 	int ret = keel_lapic_set_msr(vcpu, index, value);
 
+	if (ret <= 0)
+		return ret;
+	ret = keel_pvclock_set_msr(vcpu, index, value);
 	if (ret <= 0)
 		return ret;
 	switch (index) {
@@ -405,6 +412,9 @@ int keel_get_supported_cpuid(void __user *argp)
 			n++;
 		}
 	}
+	for (u32 f = KEEL_CPUID_HV_SIGNATURE; f <= KEEL_CPUID_HV_FEATURES; f++)
+		if (n < KEEL_MAX_CPUID_ENTRIES)
+			keel_pvclock_cpuid(f, &e[n++]);
 	if (n > head.nent) {
 		ret = -E2BIG;
 	} else {

@@ -121,6 +121,7 @@ static void keel_vcpu_init_vmcb(struct keel_vcpu *vcpu)
 	c->asid = vcpu->vm->asid;
 	c->tlb_ctl = KEEL_TLB_CONTROL_ASID;
 	c->int_ctl = KEEL_V_INTR_MASKING;
+	c->tsc_offset = vcpu->vm->tsc_offset;
 	c->nested_ctl = 1;
 	c->nested_cr3 = vcpu->vm->npt.root_pa;
 }

@@ -20,6 +20,7 @@
 #include "keel.h"
 #include "eventfd.h"
 #include "lapic.h"
+#include "pvclock.h"
 
 #define NPT_P		BIT_ULL(0)
 #define NPT_RW		BIT_ULL(1)
@@ -600,6 +601,7 @@ int keel_create_vm(void)
 	}
 	mutex_init(&vm->lock);
 	keel_eventfds_init(vm);
+	keel_pvclock_vm_init(vm);
 	asid = ida_alloc_range(&keel_asids, 1, keel_max_asid() - 1, GFP_KERNEL);
 	if (asid < 0) {
 		ret = asid == -ENOSPC ? -EBUSY : asid;

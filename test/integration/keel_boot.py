@@ -2,7 +2,8 @@
 # timeout: 600
 # keel-vmm --accel keel boots the Debian kernel and busybox initramfs on keel.ko:
 # - 4 vCPUs, 1 GiB, local APICs in keel.ko and the IOAPIC in keel-vmm: 4 CPUs online, the
-#   APIC timer is the clock event device and ticks on every CPU, a busy loop pinned on each
+#   APIC timer is the clock event device and ticks on every CPU, the clock source is keel.ko's
+#   paravirtual clock (kvm-clock), a busy loop pinned on each
 #   CPU makes progress, the guest's kernel logs no warning (XSAVE, MSRs), exit 0;
 # - one vCPU with the PIC only (nolapic): banner, power off, exit 0;
 # - its root on virtio-blk, with 2 vCPUs and MSI-X through the APICs twice, once with INTx
@@ -54,6 +55,10 @@ def main():
     if not m or not m.group(1).startswith("lapic"):
         fail("the guest's clock event device is %s, want the local APIC" %
              (m.group(1) if m else "unknown"))
+    m = re.search(r"APICTEST clocksource=(\S+)", text)
+    if not m or m.group(1) != "kvm-clock":
+        fail("the guest's clock source is %s, want keel.ko's paravirtual clock (kvm-clock)" %
+             (m.group(1) if m else "unknown"))
     if "APICTEST cpus=4" not in text:
         fail("the guest does not have 4 CPUs online")
     m = re.search(r"APICTEST irq LOC: ([\d ]+) Local", text)
@@ -63,9 +68,10 @@ def main():
     loops = [int(n) for n in re.findall(r"APICTEST cpu\d=(\d+)", text)]
     if len(loops) != 4 or min(loops) == 0:
         fail("busy loops per CPU: %s, want progress on each of 4" % loops)
-    print("\nkeel.ko, 4 vCPUs: clock event device %s, local timer interrupts %s, busy-loop "
-          "iterations %s, done after %.1f s, exit 0" %
-          (re.search(r"clockevent=(\S+)", text).group(1), ticks, loops, took))
+    print("\nkeel.ko, 4 vCPUs: clock event device %s, clock source %s, local timer interrupts "
+          "%s, busy-loop iterations %s, done after %.1f s, exit 0" %
+          (re.search(r"clockevent=(\S+)", text).group(1),
+           re.search(r"clocksource=(\S+)", text).group(1), ticks, loops, took))
 
     vm = Vmm("poweroff", append_extra="nolapic", extra=["--accel", "keel"])
     took = vm.wait_for("=== Welcome to Keel ===", 180)
