@@ -5,6 +5,7 @@
 #   APIC timer is the clock event device and ticks on every CPU, the clock source is keel.ko's
 #   paravirtual clock (kvm-clock), a busy loop pinned on each
 #   CPU makes progress, the guest's kernel logs no warning (XSAVE, MSRs), exit 0;
+# - the guest's clock is within 2.5 s of the host's after a 5 s pause;
 # - one vCPU with the PIC only (nolapic): banner, power off, exit 0;
 # - its root on virtio-blk, with 2 vCPUs and MSI-X through the APICs twice, once with INTx
 #   through the slave PIC (nolapic pci=nomsi): 4 MiB written, e2fsck clean, same data.
@@ -41,6 +42,25 @@ def guest_log_clean(vm):
         fail("the guest's kernel logs problems: %s" % bad[:5])
 
 
+def clock_across_pause():
+    """The guest's clock (kvm-clock) follows the host's through a 5 s pause."""
+    vm = Vmm("counter", cpus=2, extra=["--accel", "keel"])
+    vm.wait_for("tick 3 ", 120)
+    vm.command("pause")
+    time.sleep(5)
+    vm.command("resume")
+    last = len(re.findall(r"tick \d+ at=\d+", vm.text()))
+    vm.wait_for(" at=", 30, count=last + 2)
+    guest = int(re.findall(r"tick \d+ at=(\d+)", vm.text())[-1])
+    host = time.time()
+    vm.command("quit")
+    vm.wait_exit(30)
+    if abs(host - guest) > 2.5:
+        fail("after a 5 s pause the guest's clock is %.1f s off the host's" % (guest - host))
+    print("\nkeel.ko: after a 5 s pause the guest's clock is %.1f s off the host's" %
+          (guest - host))
+
+
 def main():
     subprocess.run(["insmod", TOP + "/kmod/keel.ko"], check=True)
     vm = Vmm("apictest", cpus=4, memory=1024, append_extra="keel.busy=5",
@@ -72,6 +92,8 @@ def main():
           "%s, busy-loop iterations %s, done after %.1f s, exit 0" %
           (re.search(r"clockevent=(\S+)", text).group(1),
            re.search(r"clocksource=(\S+)", text).group(1), ticks, loops, took))
+
+    clock_across_pause()
 
     vm = Vmm("poweroff", append_extra="nolapic", extra=["--accel", "keel"])
     took = vm.wait_for("=== Welcome to Keel ===", 180)
