@@ -236,6 +236,51 @@ static int keel_set_sregs(struct keel_vcpu *vcpu, const struct keel_sregs *s)
 	return 0;
 }
 
+/* ---- Events in flight ---- */
+
+static void keel_get_events(struct keel_vcpu *vcpu, struct keel_vcpu_events *ev)
+{
+	const struct keel_vmcb_control *c = &vcpu->vmcb->control;
+	bool interrupted = c->exit_int_info & KEEL_EVTINJ_VALID;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->event = interrupted ? c->exit_int_info : c->event_inj;
+	ev->event_error = interrupted ? c->exit_int_info_err : c->event_inj_err;
+	ev->extint_pending = vcpu->extint_pending;
+	ev->extint_vector = vcpu->extint_vector;
+	ev->nmi_pending = READ_ONCE(vcpu->nmi_pending);
+	ev->nmi_masked = vcpu->nmi_masked;
+	ev->interrupt_shadow = c->int_state & 1;
+}
+
+static int keel_set_events(struct keel_vcpu *vcpu, const struct keel_vcpu_events *ev)
+{
+	struct keel_vmcb_control *c = &vcpu->vmcb->control;
+	u32 type = ev->event & (7u << KEEL_EVTINJ_TYPE_SHIFT);
+	bool valid = ev->event & KEEL_EVENT_VALID;
+
+	if (memchr_inv(ev->pad, 0, sizeof(ev->pad)) || ev->extint_pending > 1 ||
+	    ev->nmi_pending > 1 || ev->nmi_masked > 1 || ev->interrupt_shadow > 1)
+		return -EINVAL;
+	if (valid && ((ev->event & ~(KEEL_EVENT_VALID | KEEL_EVTINJ_VALID_ERR |
+				     (7u << KEEL_EVTINJ_TYPE_SHIFT) | 0xff)) ||
+		      (type != KEEL_EVTINJ_TYPE_INTR && type != KEEL_EVTINJ_TYPE_NMI &&
+		       type != KEEL_EVTINJ_TYPE_EXEPT && type != KEEL_EVTINJ_TYPE_SOFT)))
+		return -EINVAL;
+	c->event_inj = valid ? ev->event : 0;
+	c->event_inj_err = valid ? ev->event_error : 0;
+	c->exit_int_info = 0;
+	vcpu->extint_pending = ev->extint_pending;
+	vcpu->extint_vector = ev->extint_vector;
+	WRITE_ONCE(vcpu->nmi_pending, ev->nmi_pending);
+	vcpu->nmi_masked = ev->nmi_masked;
+	if (ev->nmi_masked)
+		c->intercept_misc3 |= KEEL_INTERCEPT_IRET;
+	c->int_state = (c->int_state & ~1u) | ev->interrupt_shadow;
+	keel_vcpu_kick(vcpu);
+	return 0;
+}
+
 /* ---- The vCPU file ---- */
 
 static long keel_vcpu_ioctl_locked(struct keel_vcpu *vcpu, unsigned int cmd, void __user *argp,
@@ -246,6 +291,7 @@ static long keel_vcpu_ioctl_locked(struct keel_vcpu *vcpu, unsigned int cmd, voi
 		struct keel_sregs sregs;
 		struct keel_interrupt irq;
 		struct keel_mp_state mp;
+		struct keel_vcpu_events events;
 	} u;
 	struct keel_lapic_state *lapic;
 	struct keel_xsave *xsave;
@@ -309,6 +355,13 @@ static long keel_vcpu_ioctl_locked(struct keel_vcpu *vcpu, unsigned int cmd, voi
 		ret = keel_lapic_set_state(vcpu, lapic);
 		kfree(lapic);
 		return ret;
+	case KEEL_GET_VCPU_EVENTS:
+		keel_get_events(vcpu, &u.events);
+		return copy_to_user(argp, &u.events, sizeof(u.events)) ? -EFAULT : 0;
+	case KEEL_SET_VCPU_EVENTS:
+		if (copy_from_user(&u.events, argp, sizeof(u.events)))
+			return -EFAULT;
+		return keel_set_events(vcpu, &u.events);
 	case KEEL_RESET_VCPU:
 		if (arg)
 			return -EINVAL;

@@ -213,6 +213,24 @@ struct keel_mp_state {
 	__u32 mp_state;
 };
 
+/*
+ * Events in flight, for save and restore: an event being delivered (the SVM EVENTINJ format:
+ * vector 7:0, type 10:8, error code valid 11, valid 31), the PIC's ExtINT accepted but not
+ * yet injected, NMI pending and NMI blocked (a handler runs), the STI/MOV SS shadow.
+ */
+struct keel_vcpu_events {
+	__u32 event;
+	__u32 event_error;
+	__u8 extint_pending;
+	__u8 extint_vector;
+	__u8 nmi_pending;
+	__u8 nmi_masked;
+	__u8 interrupt_shadow;
+	__u8 pad[7];
+};
+
+#define KEEL_EVENT_VALID	_BITUL(31)
+
 /* An external interrupt (the PIC's ExtINT) to inject: vector 0..255. */
 struct keel_interrupt {
 	__u32 irq;
@@ -233,6 +251,8 @@ struct keel_interrupt {
 #define KEEL_SET_LAPIC		_IOW(KEEL_IOCTL_TYPE, 0x2c, struct keel_lapic_state)
 #define KEEL_GET_MP_STATE	_IOR(KEEL_IOCTL_TYPE, 0x2d, struct keel_mp_state)
 #define KEEL_SET_MP_STATE	_IOW(KEEL_IOCTL_TYPE, 0x2e, struct keel_mp_state)
+#define KEEL_GET_VCPU_EVENTS	_IOR(KEEL_IOCTL_TYPE, 0x30, struct keel_vcpu_events)
+#define KEEL_SET_VCPU_EVENTS	_IOW(KEEL_IOCTL_TYPE, 0x31, struct keel_vcpu_events)
 /* RESET: power-on registers and local APIC, no pending event; an AP waits for INIT. */
 #define KEEL_RESET_VCPU		_IO(KEEL_IOCTL_TYPE, 0x2f)
 

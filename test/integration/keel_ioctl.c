@@ -60,6 +60,7 @@ int main(void)
 	struct keel_lapic_state lapic;
 	struct keel_msi msi = { 0 };
 	struct keel_mp_state mp;
+	struct keel_vcpu_events events;
 	struct keel_irqfd irqfd = { 0 };
 	struct keel_ioeventfd ioev = { 0 };
 	int efd;
@@ -128,6 +129,30 @@ int main(void)
 	expect_ok(ioctl(vcpu, KEEL_INTERRUPT, &irq), "INTERRUPT vector 32");
 	expect_err(ioctl(vcpu, KEEL_INTERRUPT, &irq), EBUSY, "a second INTERRUPT before the first");
 	expect_err(ioctl(vcpu, _IO(KEEL_IOCTL_TYPE, 0x7f), 0), ENOTTY, "vCPU: unknown ioctl");
+
+	/* Events in flight: the ExtINT just queued is there; bad events are refused. */
+	expect_ok(ioctl(vcpu, KEEL_GET_VCPU_EVENTS, &events), "GET_VCPU_EVENTS");
+	expect_ok(events.extint_pending == 1 && events.extint_vector == 32 &&
+		  !(events.event & KEEL_EVENT_VALID) ? 0 : -1,
+		  "GET_VCPU_EVENTS shows the ExtINT 32 queued by INTERRUPT");
+	expect_err(ioctl(vcpu, KEEL_GET_VCPU_EVENTS, BAD_PTR), EFAULT,
+		   "GET_VCPU_EVENTS to a bad pointer");
+	events.pad[3] = 1;
+	expect_err(ioctl(vcpu, KEEL_SET_VCPU_EVENTS, &events), EINVAL, "SET_VCPU_EVENTS with padding");
+	events.pad[3] = 0;
+	events.event = KEEL_EVENT_VALID | (1u << 8) | 0x20; /* type 1 is reserved */
+	expect_err(ioctl(vcpu, KEEL_SET_VCPU_EVENTS, &events), EINVAL,
+		   "SET_VCPU_EVENTS with a reserved event type");
+	events.event = KEEL_EVENT_VALID | 0x31; /* an external interrupt, vector 0x31 */
+	events.extint_pending = 0;
+	events.nmi_pending = 1;
+	expect_ok(ioctl(vcpu, KEEL_SET_VCPU_EVENTS, &events), "SET_VCPU_EVENTS");
+	memset(&events, 0, sizeof(events));
+	ioctl(vcpu, KEEL_GET_VCPU_EVENTS, &events);
+	expect_ok(events.event == (KEEL_EVENT_VALID | 0x31) && events.nmi_pending == 1 &&
+		  !events.extint_pending ? 0 : -1, "GET_VCPU_EVENTS gives back what was set");
+	memset(&events, 0, sizeof(events));
+	expect_ok(ioctl(vcpu, KEEL_SET_VCPU_EVENTS, &events), "SET_VCPU_EVENTS: nothing in flight");
 
 	/* The local APIC: its state, MSIs, the APIC base MSR. */
 	expect_err(ioctl(vcpu, KEEL_GET_LAPIC, BAD_PTR), EFAULT, "GET_LAPIC to a bad pointer");
