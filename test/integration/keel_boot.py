@@ -49,9 +49,14 @@ def clock_across_pause():
     vm.command("pause")
     time.sleep(5)
     vm.command("resume")
-    last = len(re.findall(r"tick \d+ at=\d+", vm.text()))
+    line = re.compile(r"tick \d+ at=(\d+)\r?\n")
+    last = len(line.findall(vm.text()))
     vm.wait_for(" at=", 30, count=last + 2)
-    guest = int(re.findall(r"tick \d+ at=(\d+)", vm.text())[-1])
+    # Only a whole line: the console may have delivered "at=" before all of its digits.
+    deadline = time.monotonic() + 5
+    while len(line.findall(vm.text())) < last + 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    guest = int(line.findall(vm.text())[-1])
     host = time.time()
     vm.command("quit")
     vm.wait_exit(30)
