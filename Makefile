@@ -15,8 +15,9 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 CC      ?= gcc
 CFLAGS  ?= -O2 -g
 LDLIBS  := -lpthread -luring $(shell pkg-config --libs json-c 2>/dev/null)
+XML_LIBS := $(shell pkg-config --libs libxml-2.0 2>/dev/null)
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter -Wmissing-prototypes -Wstrict-prototypes
-CPPFLAGS += -I. -D_GNU_SOURCE -DKEEL_VERSION='"$(VERSION)"'
+CPPFLAGS += -I. $(shell pkg-config --cflags libxml-2.0 2>/dev/null) -D_GNU_SOURCE -DKEEL_VERSION='"$(VERSION)"'
 BASE_CFLAGS := -std=gnu11 $(WARN) -MMD -MP -fno-strict-aliasing
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
@@ -24,6 +25,8 @@ LIB_SRCS  := $(wildcard lib/*.c)
 VDEV_SRCS := $(wildcard vdevices/*.c)
 VMM_SRCS  := $(filter-out vmm/main.c,$(wildcard vmm/*.c))
 UNIT_SRCS := $(wildcard test/unit/*.c)
+# virtkeeld: everything but its main() is linked into the unit tests and fuzzers too.
+DAEMON_SRCS := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
 # keel.ko's instruction emulator and page walker, plain C that userspace tests and fuzzes too.
 KX86_SRCS := $(wildcard kmod/x86/*.c)
 
@@ -35,7 +38,7 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=u
 FUZZ_SRCS := $(wildcard test/fuzz/*_fuzz.c)
 FUZZERS := $(patsubst test/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
-PROGRAMS := $(BUILD)/keel-vmm
+PROGRAMS := $(BUILD)/keel-vmm $(if $(wildcard daemon/main.c),$(BUILD)/virtkeeld)
 TEST_PROGRAMS := $(BUILD)/test/unit-tests $(BUILD)/test/kvm-realmode $(BUILD)/test/keel-version \
 	$(BUILD)/test/keel-micro $(BUILD)/test/kvm-micro $(BUILD)/test/keel-ioctl
 
@@ -56,10 +59,14 @@ $(BUILD)/keel-vmm: $(call obj,vmm/main.c $(VMM_SRCS) $(VDEV_SRCS) $(LIB_SRCS))
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/test/unit-tests: $(call san,$(UNIT_SRCS) $(VMM_SRCS) $(VDEV_SRCS) $(LIB_SRCS) $(KX86_SRCS))
+$(BUILD)/virtkeeld: $(call obj,daemon/main.c $(DAEMON_SRCS) $(LIB_SRCS))
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(XML_LIBS)
+
+$(BUILD)/test/unit-tests: $(call san,$(UNIT_SRCS) $(VMM_SRCS) $(VDEV_SRCS) $(LIB_SRCS) $(KX86_SRCS) $(DAEMON_SRCS))
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $^ -o $@ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $^ -o $@ $(LDLIBS) $(XML_LIBS)
 
 $(BUILD)/test/kvm-realmode: $(call obj,test/integration/kvm_realmode.c)
 	@mkdir -p $(dir $@)
@@ -85,12 +92,12 @@ $(BUILD)/test/keel-version: $(call obj,test/integration/keel_version.c)
 # libFuzzer targets, one per parser of untrusted bytes (test/fuzz/*_fuzz.c).
 fuzz: $(FUZZERS)
 # One compiler run per target: every header is a prerequisite.
-FUZZ_HDRS := $(wildcard lib/*.h vdevices/*.h vmm/*.h test/unit/*.h kmod/x86/*.h)
-$(BUILD)/fuzz/%: test/fuzz/%.c $(VMM_SRCS) $(VDEV_SRCS) $(LIB_SRCS) $(KX86_SRCS) $(FUZZ_HDRS)
+FUZZ_HDRS := $(wildcard lib/*.h vdevices/*.h vmm/*.h test/unit/*.h kmod/x86/*.h daemon/*.h)
+$(BUILD)/fuzz/%: test/fuzz/%.c $(VMM_SRCS) $(VDEV_SRCS) $(LIB_SRCS) $(KX86_SRCS) $(DAEMON_SRCS) $(FUZZ_HDRS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZ    $@")
 	$(Q)$(FUZZ_CC) $(CPPFLAGS) -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter $(FUZZ_FLAGS) \
-		$< $(VMM_SRCS) $(VDEV_SRCS) $(LIB_SRCS) $(KX86_SRCS) -o $@ $(LDLIBS)
+		$< $(VMM_SRCS) $(VDEV_SRCS) $(LIB_SRCS) $(KX86_SRCS) $(DAEMON_SRCS) -o $@ $(LDLIBS) $(XML_LIBS)
 
 # keel.ko is built against the headers of the test host's kernel unless KDIR says otherwise.
 KVER = $(shell scripts/testhost kver)
