@@ -8,6 +8,7 @@
 /* run.c */
 int keel_vcpu_run(struct keel_vcpu *vcpu);
 void keel_inject_exception(struct keel_vcpu *vcpu, u8 vector, bool has_error, u32 error);
+bool keel_xcr0_valid(struct keel_vcpu *vcpu, u64 value);
 /* Fills run->io for one element of size bytes; an IN completes at pending_rip. */
 void keel_prepare_io_exit(struct keel_vcpu *vcpu, u64 info, unsigned int size);
 

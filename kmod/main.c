@@ -25,6 +25,7 @@ static long keel_check_cap(unsigned long cap)
 	case KEEL_CAP_LAPIC:
 	case KEEL_CAP_EVENTFD:
 	case KEEL_CAP_DIRTY_LOG:
+	case KEEL_CAP_SAVE_RESTORE:
 		return 1;
 	default:
 		return 0;

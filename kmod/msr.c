@@ -91,7 +91,10 @@ u64 keel_cr4_allowed(void)
 	return X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | X86_CR4_DE | X86_CR4_PSE |
 	       X86_CR4_PAE | X86_CR4_MCE | X86_CR4_PGE | X86_CR4_PCE | X86_CR4_OSFXSR |
 	       X86_CR4_OSXMMEXCPT | X86_CR4_UMIP | X86_CR4_FSGSBASE | X86_CR4_OSXSAVE |
-	       X86_CR4_SMEP | X86_CR4_SMAP;
+	       X86_CR4_SMEP | X86_CR4_SMAP |
+	       /* CR4 writes do not exit: a guest can set what the CPU has, so may a restore. */
+	       (boot_cpu_has(X86_FEATURE_PCID) ? X86_CR4_PCIDE : 0) |
+	       (boot_cpu_has(X86_FEATURE_LA57) ? X86_CR4_LA57 : 0);
 }
 
 int keel_get_msr(struct keel_vcpu *vcpu, u32 index, u64 *value)

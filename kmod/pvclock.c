@@ -48,6 +48,47 @@ void keel_pvclock_vm_init(struct keel_vm *vm)
 	vm->tsc_offset = -rdtsc();
 }
 
+void keel_pvclock_get_clock(struct keel_vm *vm, struct keel_clock *clock)
+{
+	unsigned long flags;
+	u64 tsc, boot, real;
+
+	/* The three readings as close together as the host allows. */
+	local_irq_save(flags);
+	tsc = rdtsc();
+	boot = ktime_get_boottime_ns();
+	real = ktime_get_real_ns();
+	local_irq_restore(flags);
+	memset(clock, 0, sizeof(*clock));
+	clock->tsc = tsc + vm->tsc_offset;
+	clock->ns = boot - vm->clock_base_ns;
+	clock->realtime_ns = real;
+}
+
+/* Caller holds vm->lock and the VM has no vCPU: they copy tsc_offset when created. */
+int keel_pvclock_set_clock(struct keel_vm *vm, const struct keel_clock *clock)
+{
+	unsigned long flags;
+	u64 tsc, boot, real, elapsed = 0;
+
+	if (clock->flags & ~KEEL_CLOCK_REALTIME || clock->pad)
+		return -EINVAL;
+	local_irq_save(flags);
+	tsc = rdtsc();
+	boot = ktime_get_boottime_ns();
+	real = ktime_get_real_ns();
+	local_irq_restore(flags);
+	if ((clock->flags & KEEL_CLOCK_REALTIME) && real > clock->realtime_ns)
+		elapsed = real - clock->realtime_ns;
+	/* More than ten years between save and restore: a wrong clock, not a long pause. */
+	if (elapsed > 10ULL * 365 * 24 * 3600 * NSEC_PER_SEC)
+		return -EINVAL;
+	vm->tsc_offset = clock->tsc + mul_u64_u32_div(elapsed, tsc_khz, USEC_PER_SEC) - tsc;
+	/* Below 0 when the guest has run longer than this host: the arithmetic wraps alike. */
+	vm->clock_base_ns = boot - (clock->ns + elapsed);
+	return 0;
+}
+
 /* ns = (tsc << shift) * mul >> 32 (a right shift for negative shift), mul below 2^32. */
 static void tsc_scale(u64 tsc_hz, s8 *shift, u32 *mul)
 {

@@ -13,6 +13,8 @@ struct keel_cpuid_entry;
 #define KEEL_CPUID_HV_FEATURES	0x40000001
 
 void keel_pvclock_vm_init(struct keel_vm *vm);
+void keel_pvclock_get_clock(struct keel_vm *vm, struct keel_clock *clock);
+int keel_pvclock_set_clock(struct keel_vm *vm, const struct keel_clock *clock);
 /* MSRs 0x4b564d00/01: 1 if not one of them, -EINVAL to #GP. */
 int keel_pvclock_get_msr(struct keel_vcpu *vcpu, u32 index, u64 *value);
 int keel_pvclock_set_msr(struct keel_vcpu *vcpu, u32 index, u64 value);

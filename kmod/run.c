@@ -175,13 +175,18 @@ static int handle_iret(struct keel_vcpu *vcpu)
 	return 1;
 }
 
+/* What XSETBV accepts: x87 always, features the guest's FPU state has, AVX with SSE. */
+bool keel_xcr0_valid(struct keel_vcpu *vcpu, u64 value)
+{
+	return (value & XFEATURE_MASK_FP) && !(value & ~vcpu->fpu.fpstate->user_xfeatures) &&
+	       (!(value & XFEATURE_MASK_YMM) || (value & XFEATURE_MASK_SSE));
+}
+
 static int handle_xsetbv(struct keel_vcpu *vcpu)
 {
 	u64 value = (vcpu->gprs[2] << 32) | (u32)vcpu->vmcb->save.rax;
-	u64 allowed = vcpu->fpu.fpstate->user_xfeatures;
 
-	if (vcpu->gprs[1] || !(value & XFEATURE_MASK_FP) || (value & ~allowed) ||
-	    ((value & XFEATURE_MASK_YMM) && !(value & XFEATURE_MASK_SSE))) {
+	if (vcpu->gprs[1] || !keel_xcr0_valid(vcpu, value)) {
 		keel_inject_exception(vcpu, X86_TRAP_GP, true, 0);
 		return 1;
 	}

@@ -292,9 +292,11 @@ static long keel_vcpu_ioctl_locked(struct keel_vcpu *vcpu, unsigned int cmd, voi
 		struct keel_interrupt irq;
 		struct keel_mp_state mp;
 		struct keel_vcpu_events events;
+		struct keel_xcrs xcrs;
 	} u;
 	struct keel_lapic_state *lapic;
 	struct keel_xsave *xsave;
+	u32 pkru = 0;
 	int ret;
 
 	switch (cmd) {
@@ -330,10 +332,26 @@ static long keel_vcpu_ioctl_locked(struct keel_vcpu *vcpu, unsigned int cmd, voi
 		xsave = memdup_user(argp, sizeof(*xsave));
 		if (IS_ERR(xsave))
 			return PTR_ERR(xsave);
+		/*
+		 * Guests have no protection keys (not in CPUID), but the host's XSAVE format may
+		 * carry PKRU: the kernel writes it through this pointer, never NULL.
+		 */
 		ret = fpu_copy_uabi_to_guest_fpstate(&vcpu->fpu, xsave->region,
-						     vcpu->fpu.fpstate->user_xfeatures, NULL);
+						     vcpu->fpu.fpstate->user_xfeatures, &pkru);
 		kfree(xsave);
 		return ret;
+	case KEEL_GET_XCRS:
+		memset(&u.xcrs, 0, sizeof(u.xcrs));
+		u.xcrs.xcr0 = vcpu->xcr0;
+		return copy_to_user(argp, &u.xcrs, sizeof(u.xcrs)) ? -EFAULT : 0;
+	case KEEL_SET_XCRS:
+		if (copy_from_user(&u.xcrs, argp, sizeof(u.xcrs)))
+			return -EFAULT;
+		if (memchr_inv(u.xcrs.reserved, 0, sizeof(u.xcrs.reserved)) ||
+		    !keel_xcr0_valid(vcpu, u.xcrs.xcr0))
+			return -EINVAL;
+		vcpu->xcr0 = u.xcrs.xcr0;
+		return 0;
 	case KEEL_GET_MSRS:
 	case KEEL_SET_MSRS:
 		return keel_msrs_ioctl(vcpu, argp, cmd == KEEL_SET_MSRS);

@@ -522,6 +522,14 @@ out:
 
 /* ---- The VM file ---- */
 
+static bool keel_vm_has_vcpus(struct keel_vm *vm)
+{
+	for (int i = 0; i < KEEL_MAX_VCPUS; i++)
+		if (rcu_access_pointer(vm->vcpus[i]))
+			return true;
+	return false;
+}
+
 static long keel_vm_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 {
 	struct keel_vm *vm = filp->private_data;
@@ -531,7 +539,9 @@ static long keel_vm_ioctl(struct file *filp, unsigned int cmd, unsigned long arg
 		struct keel_irqfd irqfd;
 		struct keel_ioeventfd ioeventfd;
 		struct keel_dirty_log dirty;
+		struct keel_clock clock;
 	} u;
+	int ret;
 
 	switch (cmd) {
 	case KEEL_SET_MEMORY_REGION:
@@ -552,6 +562,16 @@ static long keel_vm_ioctl(struct file *filp, unsigned int cmd, unsigned long arg
 		if (copy_from_user(&u.dirty, (void __user *)arg, sizeof(u.dirty)))
 			return -EFAULT;
 		return keel_get_dirty_log(vm, &u.dirty);
+	case KEEL_GET_CLOCK:
+		keel_pvclock_get_clock(vm, &u.clock);
+		return copy_to_user((void __user *)arg, &u.clock, sizeof(u.clock)) ? -EFAULT : 0;
+	case KEEL_SET_CLOCK:
+		if (copy_from_user(&u.clock, (void __user *)arg, sizeof(u.clock)))
+			return -EFAULT;
+		mutex_lock(&vm->lock);
+		ret = keel_vm_has_vcpus(vm) ? -EBUSY : keel_pvclock_set_clock(vm, &u.clock);
+		mutex_unlock(&vm->lock);
+		return ret;
 	case KEEL_SIGNAL_MSI:
 		if (copy_from_user(&msi, (void __user *)arg, sizeof(msi)))
 			return -EFAULT;

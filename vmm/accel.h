@@ -8,6 +8,7 @@
 #define KEEL_VMM_ACCEL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "vmm/x86.h"
@@ -94,6 +95,17 @@ struct accel_ops {
 	void (*irqfd_unbind)(struct accel *acc, int fd, int handle);
 	/* Doorbells: a guest write to MMIO address addr signals fd without an exit. */
 	int (*ioeventfd)(struct accel *acc, uint64_t addr, int fd, bool assign);
+	/*
+	 * Save and restore, for snapshots and for moving a guest to a new VM. A parked vCPU's
+	 * whole state (registers, FPU, MSRs, local APIC, events in flight, INIT/SIPI state) and
+	 * the VM's clock (the guest's TSC and paravirtual time), as backend-specific blobs
+	 * (malloc-ed). The clock is loaded into a VM before its vCPUs are created. NULL: not
+	 * offered.
+	 */
+	int (*vcpu_save)(struct accel_vcpu *vcpu, void **blob, size_t *size);
+	int (*vcpu_load)(struct accel_vcpu *vcpu, const void *blob, size_t size);
+	int (*clock_save)(struct accel *acc, void **blob, size_t *size);
+	int (*clock_load)(struct accel *acc, const void *blob, size_t size);
 	/*
 	 * The accelerator maps guest RAM by pinning its pages once (keel.ko): RAM must be
 	 * cleared in place, never replaced (no MADV_DONTNEED).

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "kmod/uapi/keel.h"
+#include "lib/log.h"
 #include "vmm/accel.h"
 
 struct accel {
@@ -250,23 +251,12 @@ static int keel_vcpu_set_sregs(struct accel_vcpu *v, const struct x86_sregs *s)
 	return ioctl(v->fd, KEEL_SET_SREGS, &k) < 0 ? -errno : 0;
 }
 
+static int keel_msrs_io(struct accel_vcpu *v, const struct x86_msr *msrs, unsigned n,
+			struct x86_msr *read_into);
+
 static int keel_vcpu_set_msrs(struct accel_vcpu *v, const struct x86_msr *msrs, unsigned n)
 {
-	struct keel_msrs *k = calloc(1, sizeof(*k) + n * sizeof(k->entries[0]));
-	int ret;
-
-	if (!k)
-		return -ENOMEM;
-	k->nmsrs = n;
-	for (unsigned i = 0; i < n; i++) {
-		k->entries[i].index = msrs[i].index;
-		k->entries[i].data = msrs[i].value;
-	}
-	ret = ioctl(v->fd, KEEL_SET_MSRS, k);
-	free(k);
-	if (ret < 0)
-		return -errno;
-	return (unsigned)ret == n ? 0 : -EINVAL;
+	return keel_msrs_io(v, msrs, n, NULL);
 }
 
 static int keel_vcpu_reset(struct accel_vcpu *v)
@@ -350,6 +340,181 @@ static int keel_vcpu_run(struct accel_vcpu *v, struct vcpu_exit *exit)
 		break;
 	}
 	return 0;
+}
+
+/*
+ * A vCPU's state, in the order it is restored: MSRs before the local APIC (the APIC base
+ * decides xAPIC or x2APIC), the TSC deadline after it (the timer mode decides whether it
+ * arms), the events and the INIT/SIPI state last. The TSC is the VM's (keel_clock_save).
+ */
+static const uint32_t keel_saved_msrs[] = {
+	0x1b,                                           /* APIC base */
+	0x174, 0x175, 0x176,                            /* SYSENTER CS, ESP, EIP */
+	0x277,                                          /* PAT */
+	0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084, /* STAR, LSTAR, CSTAR, SFMASK */
+	0xc0000102,                                     /* KERNEL_GS_BASE */
+	0x4b564d00, 0x4b564d01,                         /* kvm-clock wall clock, system time */
+};
+#define KEEL_MSR_TSC_DEADLINE 0x6e0
+#define KEEL_SAVED_MSRS (sizeof(keel_saved_msrs) / sizeof(keel_saved_msrs[0]))
+#define KEEL_VCPU_BLOB_MAGIC 0x6b76637055ULL /* "Upcvk" */
+
+struct keel_vcpu_blob {
+	uint64_t magic;
+	struct keel_regs regs;
+	struct keel_sregs sregs;
+	struct keel_xsave xsave;
+	struct keel_xcrs xcrs;
+	struct keel_lapic_state lapic;
+	struct keel_mp_state mp_state;
+	struct keel_vcpu_events events;
+	struct x86_msr msrs[KEEL_SAVED_MSRS];
+	struct x86_msr tsc_deadline;
+};
+
+/* Writes n MSRs, or reads them into read_into (msrs giving the indices). */
+static int keel_msrs_io(struct accel_vcpu *v, const struct x86_msr *msrs, unsigned n,
+			struct x86_msr *read_into)
+{
+	bool set = !read_into;
+	struct keel_msrs *k = calloc(1, sizeof(*k) + n * sizeof(k->entries[0]));
+	int ret;
+
+	if (!k)
+		return -ENOMEM;
+	k->nmsrs = n;
+	for (unsigned i = 0; i < n; i++) {
+		k->entries[i].index = msrs[i].index;
+		k->entries[i].data = msrs[i].value;
+	}
+	ret = ioctl(v->fd, set ? KEEL_SET_MSRS : KEEL_GET_MSRS, k);
+	if (ret == (int)n && !set)
+		for (unsigned i = 0; i < n; i++)
+			read_into[i] = (struct x86_msr){ msrs[i].index, k->entries[i].data };
+	free(k);
+	if (ret < 0)
+		return -errno;
+	return ret == (int)n ? 0 : -EINVAL;
+}
+
+/* Called with the vCPU parked after a kick: no exit's I/O is pending. */
+static int keel_vcpu_save(struct accel_vcpu *v, void **blob, size_t *size)
+{
+	struct keel_vcpu_blob *b = calloc(1, sizeof(*b));
+	struct x86_msr which[KEEL_SAVED_MSRS];
+	struct x86_msr deadline = { KEEL_MSR_TSC_DEADLINE, 0 };
+	int ret = 0;
+
+	if (!b)
+		return -ENOMEM;
+	b->magic = KEEL_VCPU_BLOB_MAGIC;
+	for (unsigned i = 0; i < KEEL_SAVED_MSRS; i++)
+		which[i] = (struct x86_msr){ keel_saved_msrs[i], 0 };
+	if (ioctl(v->fd, KEEL_GET_REGS, &b->regs) < 0 ||
+	    ioctl(v->fd, KEEL_GET_SREGS, &b->sregs) < 0 ||
+	    ioctl(v->fd, KEEL_GET_XSAVE, &b->xsave) < 0 ||
+	    ioctl(v->fd, KEEL_GET_XCRS, &b->xcrs) < 0 ||
+	    ioctl(v->fd, KEEL_GET_LAPIC, &b->lapic) < 0 ||
+	    ioctl(v->fd, KEEL_GET_MP_STATE, &b->mp_state) < 0 ||
+	    ioctl(v->fd, KEEL_GET_VCPU_EVENTS, &b->events) < 0)
+		ret = -errno;
+	if (!ret)
+		ret = keel_msrs_io(v, which, KEEL_SAVED_MSRS, b->msrs);
+	if (!ret)
+		ret = keel_msrs_io(v, &deadline, 1, &b->tsc_deadline);
+	if (ret) {
+		free(b);
+		return ret;
+	}
+	*blob = b;
+	*size = sizeof(*b);
+	return 0;
+}
+
+static int keel_load_step(struct accel_vcpu *v, const char *what, unsigned long request,
+			  const void *arg)
+{
+	if (ioctl(v->fd, request, arg) < 0) {
+		int ret = -errno;
+
+		log_error("vCPU %u: restoring the %s: %s", v->id, what, strerror(errno));
+		return ret;
+	}
+	return 0;
+}
+
+static int keel_vcpu_load(struct accel_vcpu *v, const void *blob, size_t size)
+{
+	struct keel_vcpu_blob b;
+	int ret;
+
+	if (size != sizeof(b))
+		return -EINVAL;
+	memcpy(&b, blob, sizeof(b));
+	if (b.magic != KEEL_VCPU_BLOB_MAGIC)
+		return -EINVAL;
+	ret = keel_load_step(v, "special registers", KEEL_SET_SREGS, &b.sregs);
+	if (ret)
+		log_error("vCPU %u: CR0 %#llx CR3 %#llx CR4 %#llx EFER %#llx APIC base %#llx", v->id,
+			  (unsigned long long)b.sregs.cr0, (unsigned long long)b.sregs.cr3,
+			  (unsigned long long)b.sregs.cr4, (unsigned long long)b.sregs.efer,
+			  (unsigned long long)b.sregs.apic_base);
+	if (!ret)
+		ret = keel_load_step(v, "registers", KEEL_SET_REGS, &b.regs);
+	if (!ret)
+		ret = keel_load_step(v, "XSAVE features (XCR0)", KEEL_SET_XCRS, &b.xcrs);
+	if (!ret)
+		ret = keel_load_step(v, "XSAVE state", KEEL_SET_XSAVE, &b.xsave);
+	for (unsigned i = 0; !ret && i < KEEL_SAVED_MSRS; i++) {
+		/* Writing the wall-clock MSR publishes at its address: only where the guest set one. */
+		if (b.msrs[i].index == 0x4b564d00 && !b.msrs[i].value)
+			continue;
+		ret = keel_msrs_io(v, &b.msrs[i], 1, NULL);
+		if (ret)
+			log_error("vCPU %u: restoring MSR %#x = %#llx: %s", v->id, b.msrs[i].index,
+				  (unsigned long long)b.msrs[i].value, strerror(-ret));
+	}
+	if (!ret)
+		ret = keel_load_step(v, "local APIC", KEEL_SET_LAPIC, &b.lapic);
+	if (!ret) {
+		ret = keel_msrs_io(v, &b.tsc_deadline, 1, NULL);
+		if (ret)
+			log_error("vCPU %u: restoring the TSC deadline: %s", v->id, strerror(-ret));
+	}
+	if (!ret)
+		ret = keel_load_step(v, "pending events", KEEL_SET_VCPU_EVENTS, &b.events);
+	if (!ret)
+		ret = keel_load_step(v, "INIT/SIPI state", KEEL_SET_MP_STATE, &b.mp_state);
+	return ret;
+}
+
+static int keel_clock_save(struct accel *acc, void **blob, size_t *size)
+{
+	struct keel_clock *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	if (ioctl(acc->vm_fd, KEEL_GET_CLOCK, c) < 0) {
+		int ret = -errno;
+
+		free(c);
+		return ret;
+	}
+	*blob = c;
+	*size = sizeof(*c);
+	return 0;
+}
+
+/* The time between save and load passes for the guest too, as across a pause. */
+static int keel_clock_load(struct accel *acc, const void *blob, size_t size)
+{
+	struct keel_clock c;
+
+	if (size != sizeof(c))
+		return -EINVAL;
+	memcpy(&c, blob, sizeof(c));
+	c.flags = KEEL_CLOCK_REALTIME;
+	return ioctl(acc->vm_fd, KEEL_SET_CLOCK, &c) < 0 ? -errno : 0;
 }
 
 static void keel_vcpu_kick(struct accel_vcpu *v)
@@ -444,5 +609,9 @@ const struct accel_ops accel_keel_ops = {
 	.irqfd_bind = keel_irqfd_bind,
 	.irqfd_unbind = keel_irqfd_unbind,
 	.ioeventfd = keel_ioeventfd,
+	.vcpu_save = keel_vcpu_save,
+	.vcpu_load = keel_vcpu_load,
+	.clock_save = keel_clock_save,
+	.clock_load = keel_clock_load,
 	.pins_guest_memory = true,
 };

@@ -65,6 +65,7 @@ static json_object *control_query_status(struct vm *vm)
 	json_object_object_add(r, "memory-mib", json_object_new_int64((int64_t)(vm->cfg->memory >> 20)));
 	json_object_object_add(r, "accelerator", json_object_new_string(vm->accel_ops->name));
 	json_object_object_add(r, "resets", json_object_new_int((int)vm->resets));
+	json_object_object_add(r, "accel-reloads", json_object_new_int((int)vm->accel_reloads));
 	for (unsigned e = 0; e < VCPU_EXIT_COUNT; e++) {
 		uint64_t n = 0;
 
@@ -119,6 +120,22 @@ static json_object *control_execute(struct vm *vm, const char *name)
 	}
 	if (!strcmp(name, "reset")) {
 		vm_raise_event(vm, VM_EVENT_RESET, "reset requested on the control socket");
+		return control_return(NULL);
+	}
+	if (!strcmp(name, "reload-accel")) {
+		/* Save and restore every vCPU into a new accelerator VM (the guest carries on). */
+		char err[160];
+		bool was_paused = vm->paused;
+
+		if (!was_paused)
+			vm_pause(vm);
+		if (vm_reload_accel(vm, err, sizeof(err))) {
+			if (!was_paused)
+				vm_resume(vm);
+			return control_error("GenericError", err);
+		}
+		if (!was_paused)
+			vm_resume(vm);
 		return control_return(NULL);
 	}
 	if (!strcmp(name, "quit")) {

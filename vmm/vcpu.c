@@ -202,9 +202,14 @@ void *vcpu_thread_main(void *arg)
 	struct vcpu *vcpu = arg;
 	struct vm *vm = vcpu->vm;
 	struct vcpu_exit exit;
+	/*
+	 * Parked only between a kick's exit and the next run: then no exit's I/O is half done
+	 * (an IN's data not yet in RAX), so a parked vCPU's state is whole for saving.
+	 */
+	bool settled = true;
 	int ret;
 
-	while (vcpu_park_point(vcpu)) {
+	while (!settled || vcpu_park_point(vcpu)) {
 		if (vcpu->id == 0)
 			vcpu_service_extint(vcpu);
 		ret = vm->accel_ops->vcpu_run(vcpu->accel, &exit);
@@ -216,6 +221,7 @@ void *vcpu_thread_main(void *arg)
 		}
 		if (exit.reason >= VCPU_EXIT_COUNT)
 			exit.reason = VCPU_EXIT_UNKNOWN;
+		settled = exit.reason == VCPU_EXIT_INTR;
 		__atomic_add_fetch(&vcpu->exits[exit.reason], 1, __ATOMIC_RELAXED);
 		vcpu_exit_handlers[exit.reason](vcpu, &exit);
 		if (vcpu_exit_is_terminal(exit.reason)) {

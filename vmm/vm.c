@@ -110,23 +110,35 @@ static int vm_sink_signal_msi(void *opaque, uint64_t address, uint32_t data)
 {
 	struct vm *vm = opaque;
 
-	return vm->accel_ops->signal_msi(vm->accel, address, data);
+	int ret;
+
+	pthread_rwlock_rdlock(&vm->accel_lock);
+	ret = vm->accel_ops->signal_msi(vm->accel, address, data);
+	pthread_rwlock_unlock(&vm->accel_lock);
+	return ret;
 }
 
 static int vm_sink_set_ioapic_route(void *opaque, unsigned pin, uint64_t address, uint32_t data,
 				    bool masked)
 {
 	struct vm *vm = opaque;
+	int ret;
 
-	return vm->accel_ops->set_ioapic_route(vm->accel, pin, address, data, masked);
+	pthread_rwlock_rdlock(&vm->accel_lock);
+	ret = vm->accel_ops->set_ioapic_route(vm->accel, pin, address, data, masked);
+	pthread_rwlock_unlock(&vm->accel_lock);
+	return ret;
 }
 
 static void vm_sink_pic_output_changed(void *opaque, bool level)
 {
 	struct vm *vm = opaque;
 
-	if (level && vm->vcpus)
+	if (level && vm->vcpus) {
+		pthread_rwlock_rdlock(&vm->accel_lock);
 		vcpu_kick(&vm->vcpus[0]);
+		pthread_rwlock_unlock(&vm->accel_lock);
+	}
 }
 
 static const struct irq_sink_ops vm_irq_sink_ops = {
@@ -491,6 +503,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	vm->signal_fd = -1;
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_cond_init(&vm->cond, NULL);
+	pthread_rwlock_init(&vm->accel_lock, NULL);
+	pthread_mutex_init(&vm->bindings_lock, NULL);
 	io_bus_init(&vm->pio, "pio");
 	io_bus_init(&vm->mmio, "mmio");
 
@@ -696,6 +710,7 @@ void vm_destroy(struct vm *vm)
 	io_bus_free(&vm->mmio);
 	free(vm->vcpus);
 	free(vm->cpuid);
+	free(vm->bindings);
 	vm_unmap_boot_files(vm);
 	free(vm->cmdline);
 }

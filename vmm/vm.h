@@ -24,6 +24,7 @@ struct chardev;
 struct control;
 struct pci_host;
 struct virtio_dev;
+struct vm_binding;
 
 #define VM_MAX_VIRTIO 16
 
@@ -87,6 +88,16 @@ struct vm {
 	bool park_request, quit, paused;
 	unsigned parked;
 
+	/*
+	 * The accelerator's VM can be replaced while the vCPUs are parked (vm_reload_accel):
+	 * other threads use vm->accel and vcpus[].accel under the read side of accel_lock.
+	 * The eventfd bindings are kept (under bindings_lock) to be made again in a new VM.
+	 */
+	pthread_rwlock_t accel_lock;
+	pthread_mutex_t bindings_lock;
+	struct vm_binding *bindings;
+	unsigned nbindings;
+
 	/* The first lifecycle event wins; event_fd wakes the main loop. */
 	int event_fd;
 	int signal_fd;
@@ -94,6 +105,7 @@ struct vm {
 	char event_message[160];
 	int exit_code;
 	unsigned resets;
+	unsigned accel_reloads;	/* times moved to a new accelerator VM */
 };
 
 /* Builds the VM from cfg; 0, or 1 with a one-line error already printed. */
@@ -116,6 +128,21 @@ void vm_isa_irq_set(void *opaque, unsigned irq, bool level);
 
 /* The PCI host and virtio devices from the configuration (vm_pci.c). */
 int vm_create_pci_devices(struct vm *vm);
+
+/*
+ * Eventfd bindings made through the accelerator, recorded to be made again (vm_reload.c):
+ * an irqfd (fd delivers the MSI address/data) or a doorbell (a write to addr signals fd).
+ */
+int vm_irqfd_bind(struct vm *vm, int fd, uint64_t address, uint32_t data, int *handle);
+void vm_irqfd_unbind(struct vm *vm, int fd, int handle);
+int vm_doorbell_assign(struct vm *vm, uint64_t addr, int fd);
+void vm_doorbell_deassign(struct vm *vm, uint64_t addr, int fd);
+/*
+ * Main thread, VM paused: saves every vCPU's state and the clock, restores them into a new
+ * VM of the same accelerator over the same memory, and binds the eventfds again there. On
+ * failure the VM stays on its old accelerator VM; err names the step.
+ */
+int vm_reload_accel(struct vm *vm, char *err, size_t errlen);
 
 /* The vCPU thread (vcpu.c). */
 void *vcpu_thread_main(void *arg);

@@ -21,25 +21,22 @@
 static int vm_msi_signal(void *opaque, uint64_t address, uint32_t data)
 {
 	struct vm *vm = opaque;
+	int ret;
 
-	return vm->accel_ops->signal_msi(vm->accel, address, data);
+	pthread_rwlock_rdlock(&vm->accel_lock);
+	ret = vm->accel_ops->signal_msi(vm->accel, address, data);
+	pthread_rwlock_unlock(&vm->accel_lock);
+	return ret;
 }
 
 static int vm_msi_irqfd_bind(void *opaque, int fd, uint64_t address, uint32_t data, int *handle)
 {
-	struct vm *vm = opaque;
-
-	if (!vm->accel_ops->irqfd_bind)
-		return -ENOSYS;
-	return vm->accel_ops->irqfd_bind(vm->accel, fd, address, data, handle);
+	return vm_irqfd_bind(opaque, fd, address, data, handle);
 }
 
 static void vm_msi_irqfd_unbind(void *opaque, int fd, int handle)
 {
-	struct vm *vm = opaque;
-
-	if (vm->accel_ops->irqfd_unbind)
-		vm->accel_ops->irqfd_unbind(vm->accel, fd, handle);
+	vm_irqfd_unbind(opaque, fd, handle);
 }
 
 static const struct msi_ops vm_msi_ops = {
@@ -48,26 +45,19 @@ static const struct msi_ops vm_msi_ops = {
 	.irqfd_unbind = vm_msi_irqfd_unbind,
 };
 
-static int vm_doorbell_assign(void *opaque, uint64_t addr, int fd)
+static int vm_pci_doorbell_assign(void *opaque, uint64_t addr, int fd)
 {
-	struct vm *vm = opaque;
-
-	if (!vm->accel_ops->ioeventfd)
-		return -ENOSYS;
-	return vm->accel_ops->ioeventfd(vm->accel, addr, fd, true);
+	return vm_doorbell_assign(opaque, addr, fd);
 }
 
-static void vm_doorbell_deassign(void *opaque, uint64_t addr, int fd)
+static void vm_pci_doorbell_deassign(void *opaque, uint64_t addr, int fd)
 {
-	struct vm *vm = opaque;
-
-	if (vm->accel_ops->ioeventfd)
-		vm->accel_ops->ioeventfd(vm->accel, addr, fd, false);
+	vm_doorbell_deassign(opaque, addr, fd);
 }
 
 static const struct doorbell_ops vm_doorbell_ops = {
-	.assign = vm_doorbell_assign,
-	.deassign = vm_doorbell_deassign,
+	.assign = vm_pci_doorbell_assign,
+	.deassign = vm_pci_doorbell_deassign,
 };
 
 /* Slots share the two INTx lines: a line is high while any slot on it asserts (wired OR). */

@@ -43,6 +43,8 @@
 #define KEEL_CAP_EVENTFD	6
 /* 1: KEEL_MEM_LOG_DIRTY_PAGES and KEEL_GET_DIRTY_LOG */
 #define KEEL_CAP_DIRTY_LOG	7
+/* 1: KEEL_GET_CLOCK and KEEL_SET_CLOCK, and every vCPU's state saves and restores */
+#define KEEL_CAP_SAVE_RESTORE	8
 
 /* ---- VM fd ---- */
 
@@ -124,7 +126,24 @@ struct keel_dirty_log {
 	__u64 bitmap;	/* user address of (pages + 63) / 64 u64s */
 };
 
+/*
+ * The VM's clock: its TSC and its paravirtual system time, with the host's wall-clock time
+ * they were read at. KEEL_SET_CLOCK (before any vCPU exists) makes a new VM carry on from a
+ * saved clock; with KEEL_CLOCK_REALTIME both advance by the wall-clock time since.
+ */
+struct keel_clock {
+	__u64 tsc;		/* the guest's TSC */
+	__u64 ns;		/* the guest's system time (kvm-clock), ns */
+	__u64 realtime_ns;	/* the host's CLOCK_REALTIME at the same moment */
+	__u32 flags;
+	__u32 pad;
+};
+
+#define KEEL_CLOCK_REALTIME	_BITUL(0)
+
 #define KEEL_IRQFD		_IOW(KEEL_IOCTL_TYPE, 0x13, struct keel_irqfd)
+#define KEEL_GET_CLOCK		_IOR(KEEL_IOCTL_TYPE, 0x16, struct keel_clock)
+#define KEEL_SET_CLOCK		_IOW(KEEL_IOCTL_TYPE, 0x17, struct keel_clock)
 #define KEEL_GET_DIRTY_LOG	_IOW(KEEL_IOCTL_TYPE, 0x15, struct keel_dirty_log)
 #define KEEL_IOEVENTFD		_IOW(KEEL_IOCTL_TYPE, 0x14, struct keel_ioeventfd)
 
@@ -253,6 +272,14 @@ struct keel_interrupt {
 #define KEEL_SET_MP_STATE	_IOW(KEEL_IOCTL_TYPE, 0x2e, struct keel_mp_state)
 #define KEEL_GET_VCPU_EVENTS	_IOR(KEEL_IOCTL_TYPE, 0x30, struct keel_vcpu_events)
 #define KEEL_SET_VCPU_EVENTS	_IOW(KEEL_IOCTL_TYPE, 0x31, struct keel_vcpu_events)
+/* The guest's extended control registers (XCR0: the XSAVE features it enabled). */
+struct keel_xcrs {
+	__u64 xcr0;
+	__u64 reserved[3];
+};
+
+#define KEEL_GET_XCRS		_IOR(KEEL_IOCTL_TYPE, 0x32, struct keel_xcrs)
+#define KEEL_SET_XCRS		_IOW(KEEL_IOCTL_TYPE, 0x33, struct keel_xcrs)
 /* RESET: power-on registers and local APIC, no pending event; an AP waits for INIT. */
 #define KEEL_RESET_VCPU		_IO(KEEL_IOCTL_TYPE, 0x2f)
 

@@ -3,6 +3,7 @@
  * Feeds bad arguments to every /dev/keel ioctl and checks the errors: nothing a caller
  * passes may do more than fail. Prints one line per check; exit 0 when all hold.
  */
+#include <cpuid.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -43,6 +44,81 @@ static int region(int vm, uint32_t slot, uint32_t flags, uint64_t gpa, uint64_t 
 	struct keel_memory_region r = { slot, flags, gpa, size, (uintptr_t)hva };
 
 	return ioctl(vm, KEEL_SET_MEMORY_REGION, &r);
+}
+
+/* XSAVE images a restore may bring: any component the host has, never an oops. */
+static void xsave_checks(int vcpu)
+{
+	static struct keel_xsave x;
+	uint64_t *bv = (uint64_t *)((uint8_t *)x.region + 512);
+
+	unsigned a, b, c, d;
+
+	expect_ok(ioctl(vcpu, KEEL_GET_XSAVE, &x), "GET_XSAVE");
+	/* Where the host uses protection keys its XSAVE images carry PKRU; guests have none. */
+	if (__get_cpuid_count(7, 0, &a, &b, &c, &d) && (c & (1u << 4))) {
+		bv[0] |= 3 | 1ull << 9;
+		expect_ok(ioctl(vcpu, KEEL_SET_XSAVE, &x), "SET_XSAVE with the PKRU component");
+	}
+	bv[0] = ~0ull;
+	expect_err(ioctl(vcpu, KEEL_SET_XSAVE, &x), EINVAL, "SET_XSAVE with every component");
+	bv[0] = 3;
+	bv[1] = 1ull << 63 | 3; /* the compacted format */
+	expect_err(ioctl(vcpu, KEEL_SET_XSAVE, &x), EINVAL, "SET_XSAVE in the compacted format");
+}
+
+/* XCR0: x87 always, AVX only with SSE, nothing the FPU state lacks, reserved words zero. */
+static void xcr_checks(int vcpu)
+{
+	struct keel_xcrs x;
+
+	expect_ok(ioctl(vcpu, KEEL_GET_XCRS, &x), "GET_XCRS");
+	expect_ok(x.xcr0 == 1 ? 0 : -1, "XCR0 is x87 only after creation");
+	x.xcr0 = 0;
+	expect_err(ioctl(vcpu, KEEL_SET_XCRS, &x), EINVAL, "SET_XCRS without x87");
+	x.xcr0 = 1 | 4;
+	expect_err(ioctl(vcpu, KEEL_SET_XCRS, &x), EINVAL, "SET_XCRS with AVX but no SSE");
+	x.xcr0 = 1ull << 62 | 1;
+	expect_err(ioctl(vcpu, KEEL_SET_XCRS, &x), EINVAL, "SET_XCRS with an unknown feature");
+	x.xcr0 = 3;
+	x.reserved[1] = 1;
+	expect_err(ioctl(vcpu, KEEL_SET_XCRS, &x), EINVAL, "SET_XCRS with a reserved word set");
+	x.reserved[1] = 0;
+	expect_ok(ioctl(vcpu, KEEL_SET_XCRS, &x), "SET_XCRS x87 and SSE");
+	expect_ok(ioctl(vcpu, KEEL_GET_XCRS, &x) || x.xcr0 != 3 ? -1 : 0, "XCR0 reads back");
+	x.xcr0 = 1;
+	ioctl(vcpu, KEEL_SET_XCRS, &x);
+}
+
+/* The VM clock: read any time; set only before the first vCPU; flags checked. */
+static void clock_checks(int dev, int vm_with_vcpu)
+{
+	struct keel_clock c, back;
+	int vm;
+
+	expect_ok(ioctl(vm_with_vcpu, KEEL_GET_CLOCK, &c), "GET_CLOCK");
+	expect_err(ioctl(vm_with_vcpu, KEEL_SET_CLOCK, &c), EBUSY, "SET_CLOCK with a vCPU");
+	expect_err(ioctl(vm_with_vcpu, KEEL_GET_CLOCK, BAD_PTR), EFAULT, "GET_CLOCK to a bad pointer");
+	vm = ioctl(dev, KEEL_CREATE_VM, 0);
+	expect_ok(vm, "create a second VM");
+	c.flags = 2;
+	expect_err(ioctl(vm, KEEL_SET_CLOCK, &c), EINVAL, "SET_CLOCK with an unknown flag");
+	c.flags = 0;
+	c.pad = 1;
+	expect_err(ioctl(vm, KEEL_SET_CLOCK, &c), EINVAL, "SET_CLOCK with padding set");
+	c.pad = 0;
+	c.flags = KEEL_CLOCK_REALTIME;
+	c.realtime_ns -= 20ull * 365 * 24 * 3600 * 1000000000ull;
+	expect_err(ioctl(vm, KEEL_SET_CLOCK, &c), EINVAL, "SET_CLOCK saved 20 years ago");
+	c.flags = 0;
+	c.tsc = 1ull << 40;
+	c.ns = 1ull << 50;
+	expect_ok(ioctl(vm, KEEL_SET_CLOCK, &c), "SET_CLOCK on a new VM");
+	expect_ok(ioctl(vm, KEEL_GET_CLOCK, &back), "GET_CLOCK after SET_CLOCK");
+	expect_ok(back.tsc >= c.tsc && back.tsc - c.tsc < (1ull << 36) &&
+		  back.ns >= c.ns && back.ns - c.ns < 10000000000ull ? 0 : -1,
+		  "the clock carries on from the set TSC and time");
+	close(vm);
 }
 
 int main(void)
@@ -124,6 +200,9 @@ int main(void)
 	cpuid.head.nent = 100000;
 	expect_err(ioctl(vcpu, KEEL_SET_CPUID, &cpuid), EINVAL, "SET_CPUID with 100000 entries");
 	expect_err(ioctl(vcpu, KEEL_SET_XSAVE, BAD_PTR), EFAULT, "SET_XSAVE from a bad pointer");
+	xcr_checks(vcpu);
+	xsave_checks(vcpu);
+	clock_checks(dev, vm);
 	expect_err(ioctl(vcpu, KEEL_INTERRUPT, &irq), EINVAL, "INTERRUPT vector 256");
 	irq.irq = 32;
 	expect_ok(ioctl(vcpu, KEEL_INTERRUPT, &irq), "INTERRUPT vector 32");
