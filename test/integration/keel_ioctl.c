@@ -6,6 +6,7 @@
 #include <cpuid.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +66,47 @@ static void xsave_checks(int vcpu)
 	bv[0] = 3;
 	bv[1] = 1ull << 63 | 3; /* the compacted format */
 	expect_err(ioctl(vcpu, KEEL_SET_XSAVE, &x), EINVAL, "SET_XSAVE in the compacted format");
+}
+
+static int msr_io(int vcpu, uint32_t index, uint64_t *value, bool set)
+{
+	struct {
+		struct keel_msrs head;
+		struct keel_msr_entry e;
+	} m = { { 1, 0 }, { .index = index, .data = *value } };
+	int ret = ioctl(vcpu, set ? KEEL_SET_MSRS : KEEL_GET_MSRS, &m);
+
+	*value = m.e.data;
+	return ret == 1 ? 0 : -1;
+}
+
+/* x2APIC through the MSRs (as a guest's RDMSR/WRMSR reach them): mode switch, ID, LDR, TPR. */
+static void x2apic_checks(int vcpu)
+{
+	uint64_t v = 0;
+
+	expect_err(msr_io(vcpu, 0x808, &v, false) ? (errno = EINVAL, -1) : 0, EINVAL,
+		   "x2APIC TPR MSR while in xAPIC mode");
+	v = 0xfee00000 | 1u << 10;
+	expect_err(msr_io(vcpu, 0x1b, &v, true) ? (errno = EINVAL, -1) : 0, EINVAL,
+		   "APIC base: x2APIC without the APIC enabled");
+	v = 0xfee00000 | 1u << 11 | 1u << 10;
+	expect_ok(msr_io(vcpu, 0x1b, &v, true), "APIC base: enable x2APIC");
+	v = 0;
+	expect_ok(msr_io(vcpu, 0x802, &v, false) || v != 1 ? -1 : 0, "x2APIC ID MSR reads vCPU 1");
+	v = 0;
+	expect_ok(msr_io(vcpu, 0x80d, &v, false) || v != 2 ? -1 : 0,
+		  "x2APIC LDR: cluster 0, bit 1");
+	v = 0x20;
+	expect_ok(msr_io(vcpu, 0x808, &v, true), "x2APIC TPR write");
+	v = 0;
+	expect_ok(msr_io(vcpu, 0x808, &v, false) || v != 0x20 ? -1 : 0, "x2APIC TPR reads back");
+	v = 1ull << 32;
+	expect_err(msr_io(vcpu, 0x808, &v, true) ? (errno = EINVAL, -1) : 0, EINVAL,
+		   "x2APIC TPR write with high bits");
+	v = 0xfee00000 | 1u << 11;
+	expect_err(msr_io(vcpu, 0x1b, &v, true) ? (errno = EINVAL, -1) : 0, EINVAL,
+		   "APIC base: x2APIC back to xAPIC without disabling");
 }
 
 /* XCR0: x87 always, AVX only with SSE, nothing the FPU state lacks, reserved words zero. */
@@ -249,6 +291,7 @@ int main(void)
 	expect_ok(ap, "create vCPU 1");
 	expect_ok(ioctl(ap, KEEL_GET_MP_STATE, &mp) == 0 && mp.mp_state ==
 		  KEEL_MP_STATE_UNINITIALIZED ? 0 : -1, "vCPU 1 waits for INIT");
+	x2apic_checks(ap);
 	close(ap);
 	msi.flags = 1;
 	expect_err(ioctl(vm, KEEL_SIGNAL_MSI, &msi), EINVAL, "SIGNAL_MSI with unknown flags");
