@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "vdevices/chardev.h"
 #include "vdevices/virtio.h"
 #include "vmm/vm.h"
 
@@ -66,6 +67,9 @@ static json_object *control_query_status(struct vm *vm)
 	json_object_object_add(r, "accelerator", json_object_new_string(vm->accel_ops->name));
 	json_object_object_add(r, "resets", json_object_new_int((int)vm->resets));
 	json_object_object_add(r, "accel-reloads", json_object_new_int((int)vm->accel_reloads));
+	/* Where a console client connects: the pty's or the socket's path (virtkeeld asks). */
+	if (vm->console && chardev_path(vm->console))
+		json_object_object_add(r, "console", json_object_new_string(chardev_path(vm->console)));
 	for (unsigned e = 0; e < VCPU_EXIT_COUNT; e++) {
 		uint64_t n = 0;
 
