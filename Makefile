@@ -42,7 +42,7 @@ PROGRAMS := $(BUILD)/keel-vmm $(if $(wildcard daemon/main.c),$(BUILD)/virtkeeld)
 TEST_PROGRAMS := $(BUILD)/test/unit-tests $(BUILD)/test/kvm-realmode $(BUILD)/test/keel-version \
 	$(BUILD)/test/keel-micro $(BUILD)/test/kvm-micro $(BUILD)/test/keel-ioctl
 
-.PHONY: fuzz all kmod check check-full demo deps clean kmod-clean
+.PHONY: fuzz all kmod check check-full demo deps clean kmod-clean install
 all: $(PROGRAMS) $(TEST_PROGRAMS)
 
 $(BUILD)/obj/%.o: %.c
@@ -126,6 +126,19 @@ check-full: deps
 demo: deps
 	$(MAKE) all
 	scripts/demo
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: virtkeeld, keel-vmm and virtkeeld's systemd
+# units (then: systemctl daemon-reload; systemctl enable --now virtkeeld.socket).
+PREFIX ?= /usr/local
+SYSTEMD_DIR ?= /etc/systemd/system
+install: $(BUILD)/keel-vmm $(BUILD)/virtkeeld
+	install -D -m 0755 $(BUILD)/virtkeeld $(DESTDIR)$(PREFIX)/sbin/virtkeeld
+	install -D -m 0755 $(BUILD)/keel-vmm $(DESTDIR)$(PREFIX)/libexec/keel/keel-vmm
+	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/keel/README.md
+	for u in virtkeeld.service virtkeeld.socket virtkeeld-ro.socket; do \
+		sed 's|@PREFIX@|$(PREFIX)|g' daemon/systemd/$$u > $(BUILD)/$$u && \
+		install -D -m 0644 $(BUILD)/$$u $(DESTDIR)$(SYSTEMD_DIR)/$$u || exit 1; \
+	done
 
 clean:
 	rm -rf $(BUILD)
