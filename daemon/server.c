@@ -381,7 +381,7 @@ static void stream_send(struct stream *s, int status, const void *data, size_t l
 	xdr_buf_init(&b, KP_MESSAGE_MAX);
 	rpc_begin(&b, &h);
 	if (len)
-		xdr_put_opaque_fixed(&b, data, len);
+		xdr_put_raw(&b, data, len);
 	client_queue_locked(s->client, &b);
 }
 

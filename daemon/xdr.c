@@ -96,17 +96,28 @@ int xdr_put_bool(struct xdr_buf *b, bool v)
 	return xdr_put_u32(b, v ? 1 : 0);
 }
 
-int xdr_put_opaque_fixed(struct xdr_buf *b, const void *p, size_t n)
+int xdr_put_raw(struct xdr_buf *b, const void *p, size_t n)
 {
 	uint8_t *dst;
 
 	if (n > b->limit)
 		b->failed = true;
-	dst = reserve(b, n + pad4(n));
+	dst = reserve(b, n);
 	if (!dst)
 		return fail_code(b);
 	if (n)
 		memcpy(dst, p, n);
+	return 0;
+}
+
+int xdr_put_opaque_fixed(struct xdr_buf *b, const void *p, size_t n)
+{
+	int ret = xdr_put_raw(b, p, n);
+
+	if (ret)
+		return ret;
+	if (pad4(n) && !reserve(b, pad4(n)))
+		return fail_code(b);
 	return 0;
 }
 

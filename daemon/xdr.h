@@ -28,8 +28,10 @@ int xdr_put_i32(struct xdr_buf *b, int32_t v);
 int xdr_put_u64(struct xdr_buf *b, uint64_t v);
 int xdr_put_i64(struct xdr_buf *b, int64_t v);
 int xdr_put_bool(struct xdr_buf *b, bool v);
-/* Raw bytes padded to 4 (fixed-length opaque, or a stream's data). */
+/* Fixed-length opaque: the bytes, padded to 4. */
 int xdr_put_opaque_fixed(struct xdr_buf *b, const void *p, size_t n);
+/* The bytes as they are, no padding (a stream packet's data). */
+int xdr_put_raw(struct xdr_buf *b, const void *p, size_t n);
 /* A length, the bytes, padding. */
 int xdr_put_opaque(struct xdr_buf *b, const void *p, size_t n);
 int xdr_put_string(struct xdr_buf *b, const char *s);
