@@ -9,6 +9,7 @@
 #include "daemon/proto.h"
 
 #define FRAMER_INITIAL	65536u
+#define FRAMER_MIN_SPACE	4096u
 
 int rpc_framer_init(struct rpc_framer *f)
 {
@@ -33,37 +34,26 @@ static uint32_t be32(const uint8_t *p)
 
 int rpc_framer_space(struct rpc_framer *f, void **space, size_t *avail)
 {
-	size_t want = FRAMER_INITIAL;
 	uint8_t *p;
 
-	/* Drop what was handed out, then make room for the packet in progress. */
+	/* Drop what was handed out. */
 	if (f->consumed) {
 		memmove(f->buf, f->buf + f->consumed, f->len - f->consumed);
 		f->len -= f->consumed;
 		f->consumed = 0;
 	}
-	if (f->len >= 4) {
-		uint32_t total = be32(f->buf);
+	/* Grow only as bytes arrive (twice what is held), never to a declared length. */
+	if (f->cap - f->len < FRAMER_MIN_SPACE && f->cap < KP_MESSAGE_MAX) {
+		size_t cap = f->cap * 2 > KP_MESSAGE_MAX ? KP_MESSAGE_MAX : f->cap * 2;
 
-		if (total >= 4 + KP_HEADER_SIZE && total <= KP_MESSAGE_MAX && total > f->len)
-			want = total - f->len;
-	}
-	/* Grow in steps as bytes arrive, never to a declared size at once. */
-	if (want > f->cap)
-		want = f->cap;
-	if (f->cap - f->len < want) {
-		size_t cap = f->cap * 2;
-
-		if (cap > KP_MESSAGE_MAX)
-			cap = KP_MESSAGE_MAX;
-		if (cap <= f->len)
-			return -EMSGSIZE;
 		p = realloc(f->buf, cap);
 		if (!p)
 			return -ENOMEM;
 		f->buf = p;
 		f->cap = cap;
 	}
+	if (f->cap == f->len)
+		return -EMSGSIZE;
 	*space = f->buf + f->len;
 	*avail = f->cap - f->len;
 	return 0;
