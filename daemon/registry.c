@@ -41,6 +41,7 @@ struct domain {
 	pid_t pid;
 	int pidfd;
 	bool is_child, destroying, watched;
+	bool starting;			/* keel-vmm being started, the lock dropped */
 	char control[300], console[128];
 	char taps[MAX_TAPS][16];
 	unsigned ntaps;
@@ -200,7 +201,7 @@ static struct domain *find_name(struct registry *reg, const char *name)
 
 static bool active(const struct domain *d)
 {
-	return d->state != KP_DOMAIN_SHUTOFF;
+	return d->state != KP_DOMAIN_SHUTOFF || d->starting;
 }
 
 static uint64_t cpu_time_ns(pid_t pid)
@@ -554,24 +555,39 @@ static int spawn(struct registry *reg, struct domain *d, bool paused, struct reg
 	ret = make_taps(d, &launch, fds, &nfds, err);
 	if (!ret && domain_def_vmm_args(d->live, &launch, &argv))
 		ret = reg_fail(err, KP_ERR_INTERNAL_ERROR, "cannot build keel-vmm's arguments");
-	if (!ret && vmm_spawn(argv, fds, nfds, log_path, &d->pid, why, sizeof(why)))
-		ret = reg_fail(err, KP_ERR_OPERATION_FAILED, "%s", why);
+	if (ret) {
+		for (unsigned i = 0; i < nfds; i++)
+			close(fds[i]);
+		return ret;
+	}
+	/*
+	 * keel-vmm may take seconds to answer: the registry is free meanwhile, and d stays
+	 * (every operation refuses a starting domain; see lock_running, undefine).
+	 */
+	d->starting = true;
+	pthread_mutex_unlock(&reg->lock);
+	ret = vmm_spawn(argv, fds, nfds, log_path, &d->pid, why, sizeof(why));
 	domain_vmm_args_free(argv);
 	for (unsigned i = 0; i < nfds; i++)
 		close(fds[i]);
-	if (ret)
-		return ret;
-	d->is_child = true;
-	if (vmm_wait_ready(d->control, 15000)) {
+	if (!ret && vmm_wait_ready(d->control, 15000)) {
 		kill(d->pid, SIGKILL);
 		waitpid(d->pid, NULL, 0);
 		log_tail(log_path, why, sizeof(why));
+		ret = -ETIMEDOUT;
+	}
+	if (!ret && paused)
+		vmm_command(d->control, "pause", NULL, 0, 10000);
+	if (!ret)
+		vmm_query(d->control, &is_paused, d->console, sizeof(d->console));
+	pthread_mutex_lock(&reg->lock);
+	d->starting = false;
+	if (ret == -ETIMEDOUT)
 		return reg_fail(err, KP_ERR_OPERATION_FAILED, "keel-vmm did not start: %s",
 				why[0] ? why : "no answer on its control socket");
-	}
-	if (paused)
-		vmm_command(d->control, "pause", NULL, 0, 10000);
-	vmm_query(d->control, &is_paused, d->console, sizeof(d->console));
+	if (ret)
+		return reg_fail(err, KP_ERR_OPERATION_FAILED, "%s", why);
+	d->is_child = true;
 	if (d->console[0]) {
 		snprintf(console_link, sizeof(console_link), "%s/%s.pty", reg->cfg.run_dir, d->name);
 		unlink(console_link);
@@ -625,6 +641,9 @@ int registry_start(struct registry *reg, const uint8_t uuid[16], bool paused,
 		return reg_fail(err, KP_ERR_NO_DOMAIN, "Domain not found");
 	}
 	if (start_locked(reg, d, paused, err)) {
+		/* Undefined while it was starting: nothing is left of it. */
+		if (!d->def && !active(d))
+			domain_unlink(reg, d);
 		pthread_mutex_unlock(&reg->lock);
 		return -1;
 	}
@@ -681,6 +700,44 @@ int registry_create_xml(struct registry *reg, const char *xml, bool paused, stru
 	return 0;
 }
 
+struct restart_job {
+	struct registry *reg;
+	uint8_t uuid[16];
+	char name[256];
+};
+
+static void *restart_main(void *arg)
+{
+	struct restart_job *j = arg;
+	struct reg_error err;
+
+	if (registry_start(j->reg, j->uuid, false, &err))
+		log_error("%s: restart failed: %s", j->name, err.msg);
+	free(j);
+	return NULL;
+}
+
+/* on_poweroff/on_crash=restart: started off the main thread, which must keep serving. */
+static void restart_later(struct registry *reg, const struct domain *d)
+{
+	struct restart_job *j = malloc(sizeof(*j));
+	pthread_attr_t attr;
+	pthread_t t;
+
+	if (!j)
+		return;
+	j->reg = reg;
+	memcpy(j->uuid, d->uuid, 16);
+	snprintf(j->name, sizeof(j->name), "%s", d->name);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, restart_main, j)) {
+		log_error("%s: cannot restart: no thread", d->name);
+		free(j);
+	}
+	pthread_attr_destroy(&attr);
+}
+
 /* keel-vmm ended: state, reason, events and the on_* action. Lock held. */
 static unsigned handle_exit(struct registry *reg, struct domain *d, int status, bool known,
 			    struct pending_event *e)
@@ -721,14 +778,8 @@ static unsigned handle_exit(struct registry *reg, struct domain *d, int status, 
 	d->live = NULL;
 	d->id = -1;
 	d->destroying = false;
-	if (restart && d->def) {
-		struct reg_error err;
-
-		if (!start_locked(reg, d, false, &err))
-			started_events(reg, d, e, &n);
-		else
-			log_error("%s: restart failed: %s", d->name, err.msg);
-	}
+	if (restart && d->def)
+		restart_later(reg, d);
 	return n;
 }
 
@@ -760,10 +811,12 @@ static struct domain *lock_running(struct registry *reg, const uint8_t uuid[16],
 
 	pthread_mutex_lock(&reg->lock);
 	d = find_uuid(reg, uuid);
-	if (d && active(d))
+	if (d && active(d) && !d->starting)
 		return d;
 	pthread_mutex_unlock(&reg->lock);
-	if (d)
+	if (d && d->starting)
+		reg_fail(err, KP_ERR_OPERATION_INVALID, "domain is being started");
+	else if (d)
 		reg_fail(err, KP_ERR_OPERATION_INVALID, "domain is not running");
 	else
 		reg_fail(err, KP_ERR_NO_DOMAIN, "Domain not found");

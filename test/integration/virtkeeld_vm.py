@@ -9,6 +9,7 @@
 #   within 30 s), start again, destroy, undefine;
 # - virtkeeld restarted while a guest runs finds it again (same id, console works);
 # - keel-vmm killed behind virtkeeld's back: shut off (crashed) at once;
+# - an autostart domain starts when virtkeeld starts;
 # - virsh -r lists but cannot start or destroy;
 # - the python API does the same cycle and receives the lifecycle events.
 import os
@@ -211,6 +212,14 @@ def main():
         if reason != "shut off (crashed)":
             fail("after keel-vmm was killed: %r" % reason)
         print("destroy: shut off (destroyed); keel-vmm killed: shut off (crashed)")
+
+        d.virsh("autostart", "vm1")
+        d.stop()
+        d.start()
+        d.wait_state("vm1", "running", 30)
+        d.virsh("destroy", "vm1")
+        d.virsh("autostart", "--disable", "vm1")
+        print("autostart: vm1 started when virtkeeld did")
 
         r = subprocess.run(["/usr/bin/python3", "-c", PY_CYCLE, d.uri, "vm1"],
                            capture_output=True, text=True, timeout=180)
