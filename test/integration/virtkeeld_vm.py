@@ -9,7 +9,8 @@
 #   within 30 s), start again, destroy, undefine;
 # - virtkeeld restarted while a guest runs finds it again (same id, console works);
 # - keel-vmm killed behind virtkeeld's back: shut off (crashed) at once;
-# - an autostart domain starts when virtkeeld starts;
+# - start --paused, reboot, on_crash=restart after keel-vmm dies, a transient domain
+#   (virsh create) gone after destroy, an autostart domain starts when virtkeeld starts;
 # - virsh -r lists but cannot start or destroy;
 # - the python API does the same cycle and receives the lifecycle events.
 import os
@@ -212,6 +213,44 @@ def main():
         if reason != "shut off (crashed)":
             fail("after keel-vmm was killed: %r" % reason)
         print("destroy: shut off (destroyed); keel-vmm killed: shut off (crashed)")
+
+        # start --paused, reboot, a crash under on_crash=restart.
+        d.virsh("start", "--paused", "vm1")
+        d.wait_state("vm1", "paused", 10)
+        d.virsh("resume", "vm1")
+        d.virsh("reboot", "vm1")
+        d.wait_state("vm1", "running", 10)
+        d.virsh("destroy", "vm1")
+        # Redefined from its own XML (same uuid): on_crash changes to restart.
+        crashy = d.virsh("dumpxml", "--inactive", "vm1")[1].replace(
+            "<on_crash>destroy</on_crash>", "<on_crash>restart</on_crash>")
+        with open(xml_path, "w") as f:
+            f.write(crashy)
+        d.virsh("define", xml_path)
+        d.virsh("start", "vm1")
+        old_id = d.virsh("domid", "vm1")[1].strip()
+        pid = int(open(os.path.join(d.run_dir, "vm1.state")).read().split("pid=")[1].split()[0])
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while d.virsh("domid", "vm1", ok=False)[1].strip() in (old_id, "-", ""):
+            if time.monotonic() > deadline:
+                fail("on_crash=restart: vm1 was not started again after keel-vmm died")
+            time.sleep(0.2)
+        d.wait_state("vm1", "running", 10)
+        d.virsh("destroy", "vm1")
+        print("start --paused, reboot; on_crash=restart: started again after keel-vmm died")
+
+        # A transient domain: virsh create runs it, destroy makes it disappear.
+        tpath = os.path.join(tmp, "vm2.xml")
+        with open(tpath, "w") as f:
+            f.write(domain_xml("vm2", mode="acpid", vcpus=1))
+        d.virsh("create", tpath)
+        if "Persistent:     no" not in d.virsh("dominfo", "vm2")[1]:
+            fail("virsh create: vm2 is not a transient domain")
+        d.virsh("destroy", "vm2")
+        if "vm2" in d.virsh("list", "--all", "--name")[1]:
+            fail("the transient vm2 is still listed after destroy")
+        print("create: a transient domain runs and is gone after destroy")
 
         d.virsh("autostart", "vm1")
         d.stop()
