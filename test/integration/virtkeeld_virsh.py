@@ -6,7 +6,8 @@
 # refused naming the element and leave nothing behind; the read-only socket lists but
 # refuses changes; a malformed or oversized packet closes that client only; 20 clients at
 # once; unknown procedures answer "not supported"; definitions survive a restart; the
-# python API receives the defined/undefined lifecycle events; undefine.
+# python API receives the defined/undefined lifecycle events; undefine; make install
+# installs the daemon, keel-vmm and the systemd units.
 import os
 import socket
 import struct
@@ -124,8 +125,32 @@ print("PYAPI ok", events)
 '''
 
 
+def check_install(tmp):
+    """make install puts the daemon, keel-vmm and the systemd units where the units say."""
+    top = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    root = os.path.join(tmp, "root")
+    r = subprocess.run(["make", "-s", "-C", top, "install", "DESTDIR=" + root,
+                        "PREFIX=/usr/local"], capture_output=True, text=True, timeout=120)
+    if r.returncode:
+        fail("make install failed: %s" % r.stderr)
+    for f in ("usr/local/sbin/virtkeeld", "usr/local/libexec/keel/keel-vmm",
+              "etc/systemd/system/virtkeeld.service", "etc/systemd/system/virtkeeld.socket",
+              "etc/systemd/system/virtkeeld-ro.socket"):
+        if not os.path.exists(os.path.join(root, f)):
+            fail("make install did not install /%s" % f)
+    unit = open(os.path.join(root, "etc/systemd/system/virtkeeld.service")).read()
+    if "ExecStart=/usr/local/sbin/virtkeeld --vmm /usr/local/libexec/keel/keel-vmm" not in unit \
+            or "KillMode=process" not in unit:
+        fail("virtkeeld.service: %s" % unit)
+    sock = open(os.path.join(root, "etc/systemd/system/virtkeeld-ro.socket")).read()
+    if "ListenStream=/run/libvirt/virtkeeld-sock-ro" not in sock or "SocketMode=0666" not in sock:
+        fail("virtkeeld-ro.socket: %s" % sock)
+    print("make install: virtkeeld, keel-vmm and the three units in place")
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="virtkeeld-virsh-")
+    check_install(tmp)
     d = Virtkeeld(listen=os.path.join(tmp, "sock"))
     try:
         out = d.virsh("version")[1]
