@@ -570,7 +570,7 @@ static int spawn(struct registry *reg, struct domain *d, bool paused, struct reg
 	domain_vmm_args_free(argv);
 	for (unsigned i = 0; i < nfds; i++)
 		close(fds[i]);
-	if (!ret && vmm_wait_ready(d->control, 15000)) {
+	if (!ret && vmm_wait_ready(d->control, d->pid, 15000)) {
 		kill(d->pid, SIGKILL);
 		waitpid(d->pid, NULL, 0);
 		log_tail(log_path, why, sizeof(why));

@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -175,15 +176,22 @@ int vmm_command(const char *control_path, const char *command, char *reply, size
 	return strstr(line, "\"return\"") ? 0 : -EIO;
 }
 
-int vmm_wait_ready(const char *control_path, int timeout_ms)
+int vmm_wait_ready(const char *control_path, pid_t pid, int timeout_ms)
 {
 	uint64_t deadline = clock_monotonic_ns() + (uint64_t)timeout_ms * 1000000;
-	int ret;
 
 	for (;;) {
-		ret = vmm_command(control_path, "query-status", NULL, 0, 2000);
-		if (!ret || clock_monotonic_ns() >= deadline)
-			return ret;
+		if (!vmm_command(control_path, "query-status", NULL, 0, 2000))
+			return 0;
+		/* Peek without reaping: the caller collects the exit status. */
+		{
+			siginfo_t si = { 0 };
+
+			if (!waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) && si.si_pid)
+				return -ECHILD;
+		}
+		if (clock_monotonic_ns() >= deadline)
+			return -ETIMEDOUT;
 		usleep(20000);
 	}
 }

@@ -27,8 +27,11 @@ int vmm_spawn(char *const argv[], const int *keep_fds, unsigned nkeep, const cha
 int vmm_command(const char *control_path, const char *command, char *reply, size_t len,
 		int timeout_ms);
 
-/* Waits up to timeout_ms for the control socket to answer query-status. */
-int vmm_wait_ready(const char *control_path, int timeout_ms);
+/*
+ * Waits up to timeout_ms for the control socket to answer query-status; -ECHILD as soon as
+ * the process pid (a child) has exited instead, -ETIMEDOUT at the deadline.
+ */
+int vmm_wait_ready(const char *control_path, pid_t pid, int timeout_ms);
 
 /*
  * query-status: *paused, and the console's path (pty) into console when it has one.

@@ -16,9 +16,10 @@ class Virtkeeld:
     """A running virtkeeld. listen=None: the stock sockets in /run/libvirt, so plain
     `virsh -c keel:///system` finds it; otherwise a directory of its own."""
 
-    def __init__(self, listen=None, state=None):
+    def __init__(self, listen=None, state=None, vmm=None):
         self.dir = tempfile.mkdtemp(prefix="virtkeeld-test-")
         self.listen = listen
+        self.vmm = vmm
         self.state = state or os.path.join(self.dir, "state")
         self.run_dir = os.path.join(self.dir, "run")
         self.log_dir = os.path.join(self.dir, "log")
@@ -38,6 +39,8 @@ class Virtkeeld:
                 self.log_dir]
         if self.listen:
             argv += ["--listen", self.listen]
+        if self.vmm:
+            argv += ["--vmm", self.vmm]
         for p in (self.sock, self.sock_ro):
             if os.path.exists(p):
                 os.unlink(p)

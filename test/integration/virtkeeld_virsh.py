@@ -5,7 +5,8 @@
 # (generated uuid and MAC filled in, metadata verbatim); definitions Keel cannot run are
 # refused naming the element and leave nothing behind; the read-only socket lists but
 # refuses changes; a malformed or oversized packet closes that client only; 20 clients at
-# once; unknown procedures answer "not supported"; definitions survive a restart; the
+# once; a slow start holds up neither a later call on its connection (answered out of
+# order) nor another client; unknown procedures answer "not supported"; definitions survive a restart; the
 # python API receives the defined/undefined lifecycle events; undefine; make install
 # installs the daemon, keel-vmm and the systemd units.
 import os
@@ -148,6 +149,58 @@ def check_install(tmp):
     print("make install: virtkeeld, keel-vmm and the three units in place")
 
 
+PY_SLOW = r'''
+import libvirt, sys, threading, time
+uri = sys.argv[1]
+conn = libvirt.open(uri)
+dom = conn.lookupByName("slow")
+result = {}
+def start():
+    t = time.time()
+    try:
+        dom.create()
+        result["start"] = "it started"
+    except libvirt.libvirtError as e:
+        result["start"] = str(e)
+    result["start_s"] = round(time.time() - t, 2)
+th = threading.Thread(target=start)
+th.start()
+time.sleep(0.5)
+t = time.time()
+conn.getVersion()
+result["same_conn_s"] = round(time.time() - t, 2)
+other = libvirt.open(uri)
+t = time.time()
+other.listAllDomains()
+result["other_conn_s"] = round(time.time() - t, 2)
+th.join(30)
+print("SLOW", result)
+assert result["start_s"] > 2 and result["same_conn_s"] < 1 and result["other_conn_s"] < 1, result
+assert "no guest here" in result["start"], result
+'''
+
+
+def check_slow_call(tmp):
+    """A start that takes seconds (a keel-vmm that never answers, then fails) holds up
+    neither a later call on the same connection (answered first) nor another client; its
+    error names why keel-vmm failed."""
+    fake = write(os.path.join(tmp, "slow-vmm"),
+                 "#!/bin/sh\necho 'keel-vmm: error: no guest here' >&2\nsleep 3\nexit 1\n")
+    os.chmod(fake, 0o755)
+    d = Virtkeeld(listen=os.path.join(tmp, "sock-slow"), vmm=fake)
+    try:
+        d.virsh("define", write(os.path.join(tmp, "slow.xml"), domain_xml("slow")))
+        r = subprocess.run(["/usr/bin/python3", "-c", PY_SLOW, d.uri], capture_output=True,
+                           text=True, timeout=60)
+        if r.returncode != 0:
+            fail("a slow call held up others: %s %s" % (r.stdout, r.stderr))
+        print(r.stdout.strip())
+        if d.virsh("domstate", "slow")[1].strip() != "shut off":
+            fail("the domain whose keel-vmm failed is not shut off")
+    finally:
+        d.stop()
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="virtkeeld-virsh-")
     check_install(tmp)
@@ -213,6 +266,7 @@ def main():
 
         check_bad_packets(d)
         check_many_clients(d)
+        check_slow_call(tmp)
 
         uuid = d.virsh("domuuid", "demo")[1].strip()
         d.stop()
