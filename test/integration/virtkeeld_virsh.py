@@ -216,7 +216,11 @@ def main():
         for want in ("<os_type>hvm</os_type>", "<arch name='x86_64'>", "<domain type='keel'/>"):
             if want not in caps:
                 fail("capabilities lack %s" % want)
-        print("version, nodeinfo, capabilities: ok")
+        if d.virsh("hostname")[1].strip() != socket.gethostname():
+            fail("virsh hostname differs from the host's")
+        if not d.virsh("uri")[1].startswith("keel:///system"):
+            fail("virsh uri: %r" % d.virsh("uri")[1])
+        print("version, nodeinfo, capabilities, hostname, uri: ok")
 
         xml = domain_xml("demo", disk="/var/lib/keel/demo.img", bridge="br0")
         d.virsh("define", write(os.path.join(tmp, "demo.xml"), xml))
