@@ -1,5 +1,5 @@
 # where: host
-# timeout: 200
+# timeout: 400
 # Every libFuzzer target (make fuzz) runs for a while from an empty corpus without a crash.
 # Seeds (well-formed inputs) in test/fuzz/seeds/NAME/ start a target where they exist.
 # Longer runs: build/fuzz/NAME -max_total_time=600 CORPUS_DIR test/fuzz/seeds/NAME
