@@ -1,5 +1,6 @@
 # where: kvm
 # timeout: 600
+# suite: full
 # virtkeeld runs real guests, driven by Debian's virsh with no option but -c keel:///system
 # (the stock socket in /run/libvirt) and by python3-libvirt:
 # - define a domain (2 vCPUs, root on a virtio disk, a NIC on a bridge), list --all,
