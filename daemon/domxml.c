@@ -316,6 +316,8 @@ static int parse_disk(struct parse *p, struct domain_def *d, const xmlNode *disk
 		ret = perr(p, "a disk has no <target dev=>");
 	else if (!k->source || !k->source[0])
 		ret = perr(p, "disk '%s' has no source %s", k->target, k->block ? "dev" : "file");
+	else if (strchr(k->source, ','))
+		ret = perr(p, "disk '%s': Keel cannot take a comma in the source path", k->target);
 	else if (bus ? strcmp(bus, "virtio") : strncmp(k->target, "vd", 2))
 		ret = perr(p, "unsupported disk bus '%s' (disk '%s'; Keel has virtio)",
 			   bus ? bus : "(from the name)", k->target);

@@ -311,8 +311,13 @@ int registry_list(struct registry *reg, struct dom_info **out, size_t *count)
 
 /* ---- definitions ---- */
 
+/* A name becomes file names and lines of the run records: no '/', no leading '.', no
+ * control characters. */
 static bool name_ok(const char *name)
 {
+	for (const char *p = name; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return false;
 	return name[0] && name[0] != '.' && !strchr(name, '/') && strlen(name) < 200;
 }
 
@@ -323,8 +328,9 @@ static int parse_xml(const char *xml, struct domain_def **def, struct reg_error 
 	if (domxml_parse(xml, strlen(xml), def, msg, sizeof(msg)))
 		return reg_fail(err, KP_ERR_XML_ERROR, "%s", msg);
 	if (!name_ok((*def)->name)) {
+		reg_fail(err, KP_ERR_XML_ERROR, "invalid domain name '%s'", (*def)->name);
 		domain_def_free(*def);
-		return reg_fail(err, KP_ERR_XML_ERROR, "invalid domain name '%s'", (*def)->name);
+		return -1;
 	}
 	if (domxml_fill_defaults(*def)) {
 		domain_def_free(*def);
